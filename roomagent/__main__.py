@@ -1,0 +1,3 @@
+from roomagent.cli.main import main
+
+raise SystemExit(main())

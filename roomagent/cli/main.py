@@ -1,0 +1,68 @@
+"""`roomagent` console script: builds the parser from each concern's `register` hook."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from roomagent import __version__
+from roomagent.cli.common import EXIT_INTERNAL, CliError, print_error
+from roomagent.logsetup import setup_logging
+
+# Each module exposes `register(sub, sim_sub)`; sim_sub holds the `roomagent sim …` commands.
+COMMAND_MODULES = (
+    "roomagent.cli.rooms",
+    "roomagent.cli.devices",
+    "roomagent.cli.control",
+    "roomagent.cli.web",
+    "roomagent.cli.scheduling",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="roomagent", description="Conference-room agent: Rooms client, panels, cameras."
+    )
+    parser.add_argument("--version", action="version", version=f"roomagent {__version__}")
+    parser.add_argument(
+        "--log-level",
+        default=None,
+        choices=["debug", "info", "warning", "error"],
+        help="log level (default: from config, else info)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sim = sub.add_parser("sim", help="run a simulated Rooms client or serial device")
+    sim_sub = sim.add_subparsers(dest="sim_command", metavar="DEVICE")
+    sim_sub.required = True
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub, sim_sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    # One-shot commands stay quiet; long-running ones set default_log_level="info".
+    setup_logging(args.log_level or getattr(args, "default_log_level", "warning"))
+    try:
+        result = args.func(args)
+        return int(result or 0)
+    except CliError as exc:
+        print_error(exc.message)
+        return exc.code
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # last resort: never show a traceback to a user
+        logging.getLogger("roomagent").debug("unhandled error", exc_info=True)
+        print_error(f"internal error: {type(exc).__name__}: {exc}")
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

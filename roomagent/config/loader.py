@@ -1,0 +1,132 @@
+"""Read a TOML config file and report every problem as `file:line: key: what is allowed`."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from roomagent.config.locate import index_lines, locate
+from roomagent.config.model import AgentConfig
+
+# Extra checks that need other packages (profiles exist, actions are known). Each returns a
+# list of (key path, message). Registered by those packages so config stays dependency-free.
+Checker = Callable[[AgentConfig, Path], list[tuple[tuple[str | int, ...], str]]]
+_checkers: list[Checker] = []
+# pydantic puts the union member's name into the error path; people never wrote those keys.
+_UNION_TAGS = {"str", "list[dict[str,any]]", "int", "list[str]"}
+
+
+def add_checker(checker: Checker) -> None:
+    if checker not in _checkers:
+        _checkers.append(checker)
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    file: str
+    line: int | None
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+
+
+class ConfigError(Exception):
+    def __init__(self, problems: list[ConfigProblem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems))
+
+
+def _key_name(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + part
+    return out
+
+
+def _model_at(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
+    """Walk the schema along `loc` to the model that holds the last key."""
+    model: Any = AgentConfig
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part) if isinstance(model, type) else None
+        if field is None:
+            return None
+        ann = field.annotation
+        candidates = [ann, *getattr(ann, "__args__", ())]
+        nxt = None
+        for cand in candidates:
+            for inner in [cand, *getattr(cand, "__args__", ())]:
+                if isinstance(inner, type) and issubclass(inner, BaseModel):
+                    nxt = inner
+        if nxt is None:
+            return None
+        model = nxt
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _message(err: Any) -> str:
+    loc = tuple(err["loc"])
+    if err["type"] == "extra_forbidden":
+        model = _model_at(loc)
+        allowed = ", ".join(model.model_fields) if model else ""
+        return f"unknown key; allowed keys here: {allowed}" if allowed else "unknown key"
+    if err["type"] == "missing":
+        return "required key is missing"
+    msg = str(err["msg"])
+    msg = re.sub(r"^Value error, ", "", msg)
+    if "input" in err and err["type"] not in ("model_type",):
+        shown = repr(err["input"])
+        if len(shown) <= 60 and "password" not in _key_name(loc):
+            msg += f" (got {shown})"
+    return msg
+
+
+def parse_config(text: str, file: str = "<config>", base: Path | None = None) -> AgentConfig:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        line = int(m.group(1)) if m else None
+        detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        raise ConfigError([ConfigProblem(file, line, "", f"not valid TOML: {detail}")]) from None
+    index = index_lines(text)
+    try:
+        config = AgentConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"] if p not in _UNION_TAGS)
+            problems.append(ConfigProblem(file, locate(index, loc), _key_name(loc), _message(err)))
+        raise ConfigError(problems) from None
+    problems = []
+    for checker in _checkers:
+        for loc, msg in checker(config, base or Path(".")):
+            problems.append(ConfigProblem(file, locate(index, loc), _key_name(loc), msg))
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def load_config(path: Path | str) -> AgentConfig:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        problem = ConfigProblem(str(path), None, "", f"cannot read: {exc.strerror}")
+        raise ConfigError([problem]) from None
+    except UnicodeDecodeError:
+        raise ConfigError([ConfigProblem(str(path), None, "", "not UTF-8 text")]) from None
+    return parse_config(text, str(path), path.parent)

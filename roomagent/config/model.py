@@ -1,0 +1,171 @@
+"""The agent's configuration schema (TOML), validated with pydantic.
+
+One class per section; unknown keys are errors so that a typo is reported, not ignored.
+Cross-references (a binding naming a device) are checked in `AgentConfig`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RoomSection(Section):
+    name: str = "Room"
+    id: str | None = Field(default=None, description="stable id for discovery; default: machine id")
+
+
+class RoomsSection(Section):
+    url: str = Field(default="ws://127.0.0.1:6295", pattern=r"^wss?://")
+    password_env: str = "ROOMAGENT_ROOMS_PASSWORD"
+    password_file: Path | None = None
+    subscribe: list[str] = Field(default_factory=lambda: ["Meeting"])
+    call_timeout: float = Field(default=10.0, gt=0, le=300)
+    outcome_timeout: float = Field(default=45.0, gt=0, le=600)
+    ping_interval: float = Field(default=10.0, gt=0, le=300)
+    backoff_cap: float = Field(default=30.0, gt=0, le=3600)
+
+
+class DeviceSection(Section):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$")
+    port: str
+    profile: str
+    address: int | None = Field(default=None, ge=0, le=255)
+
+
+ButtonEvent = Literal["press", "hold", "release"]
+RoomCondition = Literal[
+    "idle", "joining", "in_meeting", "waiting_room", "rooms_offline", "device_offline"
+]
+
+
+class BindingSection(BaseModel):
+    """button → action(s). The action's own parameters sit beside `action` (extra keys)."""
+
+    model_config = ConfigDict(extra="allow")
+    device: str
+    button: int = Field(ge=0, le=999)
+    on: ButtonEvent = "press"
+    action: str | list[dict[str, Any]]
+
+    def params(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class FeedbackSection(Section):
+    """room state → a panel LED or text line."""
+
+    device: str
+    when: RoomCondition
+    led: int | None = Field(default=None, ge=0, le=999)
+    mode: Literal["on", "blink"] = "on"
+    colour: str | None = None
+    text_line: int | None = Field(default=None, ge=0, le=99)
+    text: str | None = Field(default=None, description="template, e.g. 'In {meeting_code}'")
+
+    @model_validator(mode="after")
+    def _target(self) -> FeedbackSection:
+        if self.led is None and self.text_line is None:
+            raise ValueError("feedback needs `led` or `text_line`")
+        return self
+
+
+class WebSection(Section):
+    enabled: bool = True
+    listen: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    user: str = "admin"
+    password_env: str = "ROOMAGENT_WEB_PASSWORD"
+    password_file: Path | None = None
+    password_hash: str | None = Field(
+        default=None, description="pbkdf2_sha256$ITER$SALT$HASH (see `roomagent hash-password`)"
+    )
+    allowed_origins: list[str] = Field(default_factory=list)
+
+
+class DiscoverySection(Section):
+    enabled: bool = True
+
+
+class YunzhijiaSection(Section):
+    base_url: str = Field(pattern=r"^https?://")
+    eid: str
+    room_name: str | None = None
+    room_id: str | None = None
+    token_env: str = "ROOMAGENT_YZJ_TOKEN"
+    token_file: Path | None = None
+    poll_seconds: float = Field(default=30, ge=1, le=3600)
+    open_id: str | None = Field(default=None, description="creator openid for bookings made here")
+    no_show_release_minutes: int | None = Field(default=None, ge=1, le=240)
+
+    @model_validator(mode="after")
+    def _room(self) -> YunzhijiaSection:
+        if not (self.room_name or self.room_id):
+            raise ValueError("set `room_name` or `room_id` so other rooms' bookings are ignored")
+        return self
+
+
+class HuaweiSection(Section):
+    base_url: str = Field(pattern=r"^https?://")
+    token_env: str = "ROOMAGENT_HWM_TOKEN"
+    token_file: Path | None = None
+    conference_token_env: str = "ROOMAGENT_HWM_CONF_TOKEN"
+    vmr_id: str | None = None
+
+
+class QuanshiSection(Section):
+    url: str = Field(pattern=r"^https?://")
+    token_env: str = "ROOMAGENT_QS_TOKEN"
+    token_file: Path | None = None
+
+
+class CalendarSection(Section):
+    yunzhijia: YunzhijiaSection | None = None
+
+
+class CloudSection(Section):
+    huawei: HuaweiSection | None = None
+    quanshi: QuanshiSection | None = None
+
+
+class LogSection(Section):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+def _default_state_dir() -> Path:
+    # systemd's StateDirectory= sets $STATE_DIRECTORY; a developer run stays in the home dir.
+    env = os.environ.get("STATE_DIRECTORY")
+    return Path(env.split(":")[0]) if env else Path.home() / ".local/state/roomagent"
+
+
+class AgentConfig(Section):
+    room: RoomSection = Field(default_factory=RoomSection)
+    rooms: RoomsSection = Field(default_factory=RoomsSection)
+    devices: list[DeviceSection] = Field(default_factory=list)
+    bindings: list[BindingSection] = Field(default_factory=list)
+    feedback: list[FeedbackSection] = Field(default_factory=list)
+    web: WebSection = Field(default_factory=WebSection)
+    discovery: DiscoverySection = Field(default_factory=DiscoverySection)
+    calendar: CalendarSection = Field(default_factory=CalendarSection)
+    cloud: CloudSection = Field(default_factory=CloudSection)
+    log: LogSection = Field(default_factory=LogSection)
+    profiles_dirs: list[Path] = Field(default_factory=list)
+    state_dir: Path = Field(default_factory=_default_state_dir)
+
+    @model_validator(mode="after")
+    def _references(self) -> AgentConfig:
+        names = [d.name for d in self.devices]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"device names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+    def device(self, name: str) -> DeviceSection | None:
+        return next((d for d in self.devices if d.name == name), None)

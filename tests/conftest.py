@@ -1,0 +1,1 @@
+"""Shared test fixtures. Tests use real sockets and pseudo-terminals, never mocks."""

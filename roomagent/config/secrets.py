@@ -27,8 +27,7 @@ def read_secret(env: str | None, file: Path | str | None, *, what: str) -> str |
         register_secret(value)
         return value
     if env:
-        value = os.environ.get(env)
-        if value is not None:
-            register_secret(value)
-        return value
+        from_env = os.environ.get(env)
+        register_secret(from_env)
+        return from_env
     return None

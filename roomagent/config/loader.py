@@ -27,6 +27,26 @@ def add_checker(checker: Checker) -> None:
         _checkers.append(checker)
 
 
+def _all_checkers() -> list[Checker]:
+    """Registered checkers plus the standard ones (profiles, actions), imported lazily so
+    that config itself depends on nothing else in the project."""
+    import importlib
+
+    found = list(_checkers)
+    for module_name, attr in (
+        ("roomagent.devices.checks", "profile_problems"),
+        ("roomagent.control.checks", "binding_problems"),
+    ):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            continue  # concern not built yet
+        found.append(getattr(module, attr))
+    return found
+
+
 @dataclass(frozen=True)
 class ConfigProblem:
     file: str
@@ -113,7 +133,7 @@ def parse_config(text: str, file: str = "<config>", base: Path | None = None) ->
             problems.append(ConfigProblem(file, locate(index, loc), _key_name(loc), _message(err)))
         raise ConfigError(problems) from None
     problems = []
-    for checker in _checkers:
+    for checker in _all_checkers():
         for loc, msg in checker(config, base or Path(".")):
             problems.append(ConfigProblem(file, locate(index, loc), _key_name(loc), msg))
     if problems:

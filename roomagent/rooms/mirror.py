@@ -1,0 +1,166 @@
+"""The session's picture of the room's meeting state, fed by Query data and events."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from roomagent.rooms.models import (
+    LayoutInfo,
+    LayoutSwitchInfo,
+    MeetingInfo,
+    MeetingModule,
+    MeetingStatus,
+    RoleType,
+    RoomsEvent,
+    SwitchType,
+    Wire,
+)
+
+_W = TypeVar("_W", bound=Wire)
+
+# Events after which the room is no longer in (or waiting for) a meeting.
+_ENDING_EVENTS = frozenset({"LeaveMeeting", "DissolveMeeting", "LeaveWaitingRoom"})
+
+
+def _merge(old: _W | None, new: _W | None) -> _W | None:
+    """`old` updated with the fields `new` actually carries."""
+    if new is None:
+        return old
+    if old is None:
+        return new
+    return old.model_copy(update=new.model_dump(exclude_none=True, exclude_unset=True))
+
+
+class MeetingMirror:
+    """Meeting module state. `known` is False until the first Query after a (re)connect."""
+
+    def __init__(self) -> None:
+        self.module = MeetingModule()
+        self.known = False
+
+    # ---- readable views ----
+
+    @property
+    def status(self) -> MeetingStatus:
+        info = self.module.meeting_info
+        return (
+            info.meeting_status
+            if info and info.meeting_status is not None
+            else (MeetingStatus.IDLE)
+        )
+
+    @property
+    def _info(self) -> MeetingInfo:
+        return self.module.meeting_info or MeetingInfo()
+
+    @property
+    def meeting_code(self) -> str | None:
+        return self._info.meeting_code or None
+
+    @property
+    def formatted_meeting_code(self) -> str | None:
+        return self._info.formatted_meeting_code or None
+
+    @property
+    def title(self) -> str | None:
+        return self._info.meeting_title or None
+
+    @property
+    def host_present(self) -> bool | None:
+        status = self._info.host_status
+        return None if status is None else bool(status)
+
+    @property
+    def is_host(self) -> bool:
+        me = self.module.self_info
+        return bool(me and me.host)
+
+    @property
+    def is_co_host(self) -> bool:
+        me = self.module.self_info
+        return bool(me and me.co_host)
+
+    @property
+    def role(self) -> RoleType | None:
+        me = self.module.self_info
+        return me.role_type if me else None
+
+    @property
+    def layout(self) -> SwitchType | None:
+        layout = self.module.layout_info
+        switch = layout.layout_switch_info if layout else None
+        return switch.current_switch_type if switch else None
+
+    def as_dict(self) -> dict[str, Any]:
+        """What the diagnostics page and `status` show. Never the meeting passcode."""
+        layout = self.layout
+        role = self.role
+        return {
+            "known": self.known,
+            "status": self.status.label,
+            "status_code": int(self.status),
+            "meeting_code": self.meeting_code,
+            "formatted_meeting_code": self.formatted_meeting_code,
+            "title": self.title,
+            "host_present": self.host_present,
+            "is_host": self.is_host,
+            "is_co_host": self.is_co_host,
+            "role": role.label if role is not None else None,
+            "layout": int(layout) if layout is not None else None,
+            "layout_name": layout.label if layout is not None else None,
+        }
+
+    # ---- updates (each returns whether the visible state changed) ----
+
+    def replace(self, module: MeetingModule) -> bool:
+        before = self.as_dict()
+        self.module = module
+        self.known = True
+        return self.as_dict() != before
+
+    def forget(self) -> bool:
+        """On disconnect: keep the last picture but mark it stale."""
+        before = self.known
+        self.known = False
+        return before
+
+    def apply_event(self, event: RoomsEvent) -> bool:
+        """Update from an Event/Meeting. Raises pydantic.ValidationError on wrong types."""
+        if event.module != "Meeting":
+            return False
+        before = self.as_dict()
+        payload = event.meeting()
+        module = self.module
+        if event.name == "JoinMeetingCompleted":
+            info = _merge(module.meeting_info, payload.meeting_info) or MeetingInfo()
+            if payload.meeting_info is None or payload.meeting_info.meeting_status is None:
+                info = info.model_copy(update={"meeting_status": MeetingStatus.IN_MEETING})
+            me = _merge(module.self_info, payload.self_user_info or payload.self_info)
+            module = module.model_copy(update={"meeting_info": info, "self_info": me})
+        elif event.name == "JoinWaitingRoom":
+            info = _merge(module.meeting_info, payload.meeting_info) or MeetingInfo()
+            info = info.model_copy(update={"meeting_status": MeetingStatus.WAITING_ROOM})
+            module = module.model_copy(update={"meeting_info": info})
+        elif event.name in _ENDING_EVENTS:
+            # Meeting-only nodes vanish with the meeting; screens and the list stay.
+            info = MeetingInfo(meeting_status=MeetingStatus.IDLE)
+            module = module.model_copy(
+                update={"meeting_info": info, "self_info": None, "layout_info": None}
+            )
+        elif event.name == "LayoutSwitchChanged":
+            module = module.model_copy(update={"layout_info": self._layout_from(payload, event)})
+        self.module = module
+        return self.as_dict() != before
+
+    def _layout_from(self, payload: Any, event: RoomsEvent) -> LayoutInfo:
+        layout = _merge(self.module.layout_info, payload.layout_info) or LayoutInfo()
+        switch = _merge(layout.layout_switch_info, payload.layout_switch_info)
+        # Some clients put the new type right in the payload: accept either name.
+        for key in ("current_switch_type", "switch_type"):
+            value = event.payload.get(key)
+            if isinstance(value, int) and not isinstance(value, bool):
+                switch = (switch or LayoutSwitchInfo()).model_copy(
+                    update={"current_switch_type": SwitchType(value)}
+                )
+                break
+        return layout.model_copy(update={"layout_switch_info": switch})

@@ -1,0 +1,640 @@
+"""The long-lived CSAPI session: connect with subprotocol auth, subscribe, mirror, calls.
+
+One connection at a time. `run()` connects, keeps the link alive with WebSocket pings and
+reconnects with backoff; requests are correlated by id and every one has a timeout. Hostile
+peer input is counted and logged, never fatal.
+"""
+
+from __future__ import annotations
+
+import base64
+import enum
+import itertools
+import logging
+import random
+import urllib.parse
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Literal, NoReturn
+
+import anyio
+from pydantic import ValidationError
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import (
+    ConnectionClosed,
+    InvalidHandshake,
+    InvalidStatus,
+    InvalidURI,
+)
+
+from roomagent.logsetup import kv, register_secret
+from roomagent.rooms.errors import (
+    RoomsAuthFailed,
+    RoomsBadRequest,
+    RoomsDisconnected,
+    RoomsError,
+    RoomsRefused,
+    RoomsTimeout,
+    RoomsUnreachable,
+)
+from roomagent.rooms.mirror import MeetingMirror
+from roomagent.rooms.models import ActionParams, MeetingModule, RoomsEvent, resolve_action
+from roomagent.rooms.protocol import (
+    QUERY,
+    SUBSCRIBE,
+    BadFrame,
+    Response,
+    call_method,
+    call_params,
+    parse_frame,
+    request_frame,
+)
+
+log = logging.getLogger("roomagent.rooms")
+
+# [assumption] spec §1: a wrong password is refused with HTTP 401/403, or the server
+# closes at once; these close codes right after the handshake mean "refused".
+AUTH_REFUSED_STATUSES = frozenset({401, 403})
+AUTH_REFUSED_CLOSE_CODES = frozenset({1008, 4001, 4003, 4401, 4403})
+MESSAGE_TOO_BIG = 1009
+
+DEFAULT_MAX_FRAME = 1 << 20  # the library enforces it: a bigger frame closes with 1009
+BACKOFF_BASE = 0.5
+EXPIRED_IDS_KEPT = 256  # timed-out ids remembered to tell "late" from "unknown" replies
+
+COUNTER_NAMES = (
+    "frames_in",
+    "frames_out",
+    "bad_frames",
+    "oversize_frames",
+    "unknown_ids",
+    "late_responses",
+    "events",
+    "unknown_events",
+    "reconnects",
+    "calls",
+    "refusals",
+    "timeouts",
+)
+
+
+class LinkState(enum.StrEnum):
+    CONNECTING = "connecting"
+    READY = "ready"  # connected, subscribed, mirror queried
+    DISCONNECTED = "disconnected"
+    AUTH_FAILED = "auth_failed"
+
+
+@dataclass(frozen=True)
+class RoomsChange:
+    """What observers get: the link moved, the mirror changed, or an event arrived."""
+
+    kind: Literal["link", "mirror", "event"]
+    link: LinkState
+    event: RoomsEvent | None = None
+    mirror: dict[str, Any] | None = None
+
+
+Watcher = Callable[[RoomsChange], None]
+
+
+def auth_subprotocol(password: str) -> str:
+    """`auth-<urlencode(base64(password))>` (spec §1)."""
+    encoded = base64.b64encode(password.encode("utf-8")).decode("ascii")
+    return "auth-" + urllib.parse.quote(encoded, safe="")
+
+
+def backoff_delay(failures: int, cap: float, base: float = BACKOFF_BASE) -> float:
+    """First retry immediate, then exponential with jitter (half fixed, half random)."""
+    if failures <= 0:
+        return 0.0
+    ceiling = min(cap, base * 2 ** (failures - 1))
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+class _Pending:
+    """One request waiting for its response."""
+
+    __slots__ = ("done", "error", "response", "what")
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.done = anyio.Event()
+        self.response: Response | None = None
+        self.error: RoomsError | None = None
+
+    def fail(self, error: RoomsError) -> None:
+        if not self.done.is_set():
+            self.error = error
+            self.done.set()
+
+
+class _OutcomeWaiter(_Pending):
+    """A call(wait=True) waiting for its outcome event."""
+
+    __slots__ = ("event", "names")
+
+    def __init__(self, action: str, names: frozenset[str]) -> None:
+        super().__init__(action)
+        self.names = names
+        self.event: RoomsEvent | None = None
+
+
+class RoomsSession:
+    def __init__(
+        self,
+        url: str,
+        password: str,
+        subscribe: Sequence[str] = ("Meeting",),
+        call_timeout: float = 10.0,
+        outcome_timeout: float = 45.0,
+        ping_interval: float = 10.0,
+        backoff_cap: float = 30.0,
+        *,
+        max_frame_bytes: int = DEFAULT_MAX_FRAME,
+        open_timeout: float | None = None,
+    ) -> None:
+        register_secret(password)
+        self.url = url
+        self._password = password
+        self.subscribe = tuple(subscribe)
+        self.call_timeout = call_timeout
+        self.outcome_timeout = outcome_timeout
+        self.ping_interval = ping_interval
+        self.backoff_cap = backoff_cap
+        self.max_frame_bytes = max_frame_bytes
+        self.open_timeout = open_timeout if open_timeout is not None else min(call_timeout, 10.0)
+        self.link = LinkState.DISCONNECTED
+        self.last_error: str | None = None
+        self.mirror = MeetingMirror()
+        self.counters: dict[str, int] = dict.fromkeys(COUNTER_NAMES, 0)
+        self._ws: ClientConnection | None = None
+        self._seq = itertools.count(1)
+        self._pending: dict[str, _Pending] = {}
+        self._outcomes: dict[str, _OutcomeWaiter] = {}
+        self._expired: OrderedDict[str, None] = OrderedDict()
+        self._watchers: list[Watcher] = []
+        self._changed: anyio.Event | None = None
+        self._refresh: anyio.Event | None = None
+        self._running = False
+        self._fatal: RoomsError | None = None
+        self._frames_this_link = 0
+        self._served_ready = False
+
+    def __repr__(self) -> str:
+        return f"RoomsSession(url={self.url!r}, link={self.link.value})"
+
+    # ---- observers ----
+
+    def watch(self, callback: Watcher) -> Callable[[], None]:
+        """Call `callback(change)` on link, mirror and event changes; returns unsubscribe."""
+        self._watchers.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._watchers:
+                self._watchers.remove(callback)
+
+        return unsubscribe
+
+    def _notify(self, change: RoomsChange) -> None:
+        for callback in list(self._watchers):
+            try:
+                callback(change)
+            except Exception:  # an observer's bug must not take the session down
+                log.warning("rooms watcher failed", exc_info=True, extra=kv(kind=change.kind))
+        changed, self._changed = self._changed, None
+        if changed is not None:
+            changed.set()
+
+    def _set_link(self, link: LinkState, error: str | None = None) -> None:
+        self.last_error = error if link != LinkState.READY else self.last_error
+        if link == self.link:
+            return
+        self.link = link
+        log.info("rooms link", extra=kv(link=link.value, url=self.url, error=error or ""))
+        self._notify(RoomsChange("link", link))
+
+    def _mirror_changed(self) -> None:
+        self._notify(RoomsChange("mirror", self.link, mirror=self.mirror.as_dict()))
+
+    # ---- lifecycle ----
+
+    async def run(self, *, retry: bool = True) -> None:
+        """Connect, keep alive and reconnect until cancelled.
+
+        With retry=False (one-shot tools) the first failure or disconnect is raised instead.
+        """
+        if self._running:
+            raise RuntimeError("RoomsSession.run() is already running")  # never two links
+        self._running = True
+        self._fatal = None
+        failures = 0
+        try:
+            while True:
+                self._set_link(LinkState.CONNECTING, self.last_error)
+                self._served_ready = False
+                try:
+                    await self._connect_and_serve()
+                except RoomsAuthFailed as exc:
+                    self._set_link(LinkState.AUTH_FAILED, "authentication failed")
+                    error: RoomsError = exc
+                except RoomsError as exc:
+                    self._set_link(LinkState.DISCONNECTED, str(exc))
+                    error = exc
+                if not retry:
+                    self._fatal = error
+                    self._notify(RoomsChange("link", self.link))
+                    raise error
+                failures = 0 if self._served_ready else failures + 1
+                # A refused password will not fix itself quickly: retry at the capped pace.
+                if self.link == LinkState.AUTH_FAILED:
+                    delay = self.backoff_cap
+                else:
+                    delay = backoff_delay(failures, self.backoff_cap)
+                log.info("rooms reconnect", extra=kv(delay_s=round(delay, 2), failures=failures))
+                await anyio.sleep(delay)
+                self.counters["reconnects"] += 1
+        finally:
+            self._running = False
+            self._drop_waiters(RoomsDisconnected())
+            if self.link == LinkState.READY or self.link == LinkState.CONNECTING:
+                self._set_link(LinkState.DISCONNECTED, self.last_error)
+
+    async def wait_ready(self, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        """Return once READY; RoomsTimeout after `timeout`; a one-shot run's failure raises."""
+        try:
+            with anyio.fail_after(timeout):
+                while self.link != LinkState.READY:
+                    if self._fatal is not None:
+                        raise self._fatal
+                    if self._changed is None:
+                        self._changed = anyio.Event()
+                    await self._changed.wait()
+        except TimeoutError:
+            why = f" ({self.last_error})" if self.last_error else ""
+            raise RoomsTimeout(f"Rooms client not ready within {timeout:g} s{why}") from None
+
+    @asynccontextmanager
+    async def connected(self, ready_timeout: float | None = None) -> AsyncIterator[RoomsSession]:
+        """One-shot use (CLI, scripts): connect once, yield when READY, close on exit.
+
+        Connection errors are raised as themselves (RoomsUnreachable, RoomsAuthFailed, …).
+        """
+        error: BaseException | None = None
+
+        async def serve() -> None:
+            try:
+                await self.run(retry=False)
+            except RoomsError:
+                pass  # surfaced through wait_ready / the calls
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(serve)
+            try:
+                await self.wait_ready(ready_timeout)
+                yield self
+            except Exception as exc:  # re-raised below, unwrapped from the task group
+                error = exc
+            finally:
+                tg.cancel_scope.cancel()
+        if error is not None:
+            raise error
+
+    # ---- one connection ----
+
+    async def _open(self) -> ClientConnection:
+        try:
+            return await connect(
+                self.url,
+                subprotocols=[auth_subprotocol(self._password)],  # type: ignore[list-item]
+                open_timeout=self.open_timeout,
+                # Dead peer detected within two intervals: ping, wait half, close a quarter.
+                ping_interval=self.ping_interval,
+                ping_timeout=self.ping_interval / 2,
+                close_timeout=min(self.ping_interval / 4, 5.0),
+                max_size=self.max_frame_bytes,
+                proxy=None,
+                user_agent_header="roomagent",
+            )
+        except InvalidStatus as exc:
+            status = exc.response.status_code
+            if status in AUTH_REFUSED_STATUSES:
+                raise RoomsAuthFailed() from None
+            raise RoomsUnreachable(f"Rooms client at {self.url} answered HTTP {status}") from None
+        except InvalidURI:
+            raise RoomsUnreachable(f"not a valid Rooms URL: {self.url}") from None
+        except (OSError, TimeoutError, InvalidHandshake) as exc:
+            reason = _plain_reason(exc)
+            raise RoomsUnreachable(
+                f"cannot reach the Rooms client at {self.url}: {reason}"
+            ) from None
+
+    async def _connect_and_serve(self) -> NoReturn:
+        """Serve one connection until it ends, then raise why it ended."""
+        ws = await self._open()
+        self._ws = ws
+        self._frames_this_link = 0
+        ready = False
+        closed: ConnectionClosed | None = None
+        setup_error: RoomsError | None = None
+        log.info("rooms connected", extra=kv(url=self.url, subprotocol=ws.subprotocol or ""))
+        try:
+            async with anyio.create_task_group() as tg:
+
+                async def setup() -> None:
+                    nonlocal ready, setup_error
+                    try:
+                        await self._setup()
+                        ready = self._served_ready = True
+                        tg.start_soon(self._refresher)
+                    except RoomsError as exc:
+                        setup_error = exc
+                        await ws.close()
+
+                tg.start_soon(setup)
+                closed = await self._read_loop(ws)
+                tg.cancel_scope.cancel()
+        finally:
+            self._ws = None
+            self._drop_waiters(RoomsDisconnected())
+            with anyio.CancelScope(shield=True), anyio.move_on_after(1.0):
+                await ws.close()
+            if self.mirror.forget():
+                self._mirror_changed()
+        raise self._ended(closed, ready, setup_error)
+
+    def _ended(
+        self, closed: ConnectionClosed | None, ready: bool, setup_error: RoomsError | None
+    ) -> RoomsError:
+        """Why the connection ended, as the error run() records."""
+        close = (closed.rcvd or closed.sent) if closed else None
+        if closed and closed.sent and closed.sent.code == MESSAGE_TOO_BIG:
+            self.counters["oversize_frames"] += 1
+            log.warning("rooms frame over the size cap", extra=kv(cap=self.max_frame_bytes))
+        if (
+            not ready
+            and self._frames_this_link == 0
+            and closed
+            and closed.rcvd
+            and closed.rcvd.code in AUTH_REFUSED_CLOSE_CODES
+        ):
+            return RoomsAuthFailed()
+        if setup_error is not None and not ready:
+            return RoomsDisconnected(f"Rooms session set-up failed: {setup_error}")
+        reason = f"{close.code} {close.reason}".strip() if close else "connection lost"
+        return RoomsDisconnected(f"Rooms client disconnected ({reason})")
+
+    async def _setup(self) -> None:
+        for module in self.subscribe:
+            try:
+                await self._request(SUBSCRIBE, {"path": [module]}, what=f"Subscribe {module}")
+            except RoomsRefused as exc:  # keep going: the mirror still works by queries
+                log.warning("rooms subscribe refused", extra=kv(module=module, error=str(exc)))
+        await self._query_mirror()
+        self.last_error = None
+        self._set_link(LinkState.READY)
+
+    async def _query_mirror(self) -> None:
+        response = await self._request(QUERY, {"path": ["Meeting"]}, what="Query Meeting")
+        self._apply_meeting_data(response.data)
+
+    def _apply_meeting_data(self, data: Any) -> None:
+        module = data.get("meeting") if isinstance(data, dict) else None
+        try:
+            parsed = MeetingModule.model_validate(module or {})
+        except ValidationError as exc:
+            self.counters["bad_frames"] += 1
+            log.warning("rooms meeting data has wrong types", extra=kv(error=_first(exc)))
+            return
+        if self.mirror.replace(parsed):
+            self._mirror_changed()
+
+    async def _refresher(self) -> None:
+        """Re-query the Meeting module after events, so the mirror matches the client."""
+        while True:
+            self._refresh = anyio.Event()
+            await self._refresh.wait()
+            try:
+                await self._query_mirror()
+            except RoomsError as exc:
+                log.info("rooms mirror refresh failed", extra=kv(error=str(exc)))
+
+    async def _read_loop(self, ws: ClientConnection) -> ConnectionClosed:
+        while True:
+            try:
+                raw = await ws.recv()
+            except ConnectionClosed as exc:
+                return exc
+            self.counters["frames_in"] += 1
+            self._frames_this_link += 1
+            self._dispatch(parse_frame(raw))
+
+    def _dispatch(self, frame: Response | RoomsEvent | BadFrame) -> None:
+        if isinstance(frame, Response):
+            pending = self._pending.pop(frame.id, None)
+            if pending is not None:
+                pending.response = frame
+                pending.done.set()
+            elif frame.id in self._expired:
+                self.counters["late_responses"] += 1
+                log.info("rooms late response dropped", extra=kv(id=frame.id))
+            else:
+                self.counters["unknown_ids"] += 1
+                log.warning("rooms response to unknown id dropped", extra=kv(id=frame.id))
+        elif isinstance(frame, BadFrame):
+            self.counters["bad_frames"] += 1
+            log.warning("rooms bad frame dropped", extra=kv(reason=frame.reason))
+            pending = self._pending.pop(frame.id, None) if frame.id else None
+            if pending is not None:
+                pending.fail(RoomsError(f"malformed reply to {pending.what}: {frame.reason}"))
+        else:
+            self._on_event(frame)
+
+    def _on_event(self, event: RoomsEvent) -> None:
+        self.counters["events"] += 1
+        if not event.known:
+            self.counters["unknown_events"] += 1
+            log.info("rooms unknown event", extra=kv(module=event.module, event_name=event.name))
+            self._notify(RoomsChange("event", self.link, event=event))
+            return
+        log.info("rooms event", extra=kv(event_name=event.name))
+        try:
+            changed = self.mirror.apply_event(event)
+        except ValidationError as exc:
+            self.counters["bad_frames"] += 1
+            log.warning("rooms event has wrong types", extra=kv(error=_first(exc)))
+            changed = False
+        for waiter in list(self._outcomes.values()):
+            if event.name in waiter.names and not waiter.done.is_set():
+                waiter.event = event
+                waiter.done.set()
+        self._notify(RoomsChange("event", self.link, event=event))
+        if changed:
+            self._mirror_changed()
+        if self._refresh is not None:
+            self._refresh.set()
+
+    def _drop_waiters(self, error: RoomsError) -> None:
+        """Disconnect: every pending call and outcome wait fails at once."""
+        for pending in [*self._pending.values(), *self._outcomes.values()]:
+            pending.fail(error)
+        self._pending.clear()
+
+    # ---- requests ----
+
+    async def _request(
+        self, method: str, params: dict[str, Any] | None, *, what: str, action: str | None = None
+    ) -> Response:
+        ws = self._ws
+        if ws is None:
+            raise RoomsDisconnected("Rooms client is not connected")
+        req_id = f"{next(self._seq):x}"  # unique per session, so per connection too
+        pending = _Pending(what)
+        self._pending[req_id] = pending
+        try:
+            await ws.send(request_frame(req_id, method, params))
+            self.counters["frames_out"] += 1
+            with anyio.fail_after(self.call_timeout):
+                await pending.done.wait()
+        except ConnectionClosed:
+            raise RoomsDisconnected() from None
+        except TimeoutError:
+            self.counters["timeouts"] += 1
+            self._remember_expired(req_id)
+            raise RoomsTimeout(
+                f"no answer from the Rooms client to {what} within {self.call_timeout:g} s"
+            ) from None
+        finally:
+            self._pending.pop(req_id, None)
+        if pending.error is not None:
+            raise pending.error
+        response = pending.response
+        assert response is not None
+        if response.error_code != 0:
+            self.counters["refusals"] += 1
+            raise RoomsRefused(response.error_code, response.message, action)
+        return response
+
+    def _remember_expired(self, req_id: str) -> None:
+        self._expired[req_id] = None
+        while len(self._expired) > EXPIRED_IDS_KEPT:
+            self._expired.popitem(last=False)
+
+    def _require_ready(self) -> None:
+        # No silent queueing: a "Join" pressed now must not join minutes later.
+        if self.link == LinkState.AUTH_FAILED:
+            raise RoomsAuthFailed()
+        if self.link != LinkState.READY or self._ws is None:
+            why = f": {self.last_error}" if self.last_error else ""
+            raise RoomsDisconnected(f"Rooms client is not connected{why}")
+
+    async def query(self, path: Iterable[str] = ("Meeting",)) -> dict[str, Any]:
+        """Query a node (whole module or a leaf); returns the result's data."""
+        segments = list(path)
+        if not segments or not all(isinstance(s, str) and s for s in segments):
+            raise RoomsBadRequest("query path must be one or more names, e.g. Meeting")
+        self._require_ready()
+        response = await self._request(QUERY, {"path": segments}, what="Query")
+        data = response.data if isinstance(response.data, dict) else {}
+        if segments == ["Meeting"]:
+            self._apply_meeting_data(data)
+        return data
+
+    async def call(
+        self,
+        action: str,
+        params: Mapping[str, Any] | ActionParams | None = None,
+        *,
+        wait: bool = False,
+        module: str = "Meeting",
+    ) -> RoomsEvent | None:
+        """Call/Meeting ACTION. wait=False → None once accepted; wait=True → the outcome event."""
+        spec = resolve_action(action)
+        if spec is None:
+            raise RoomsBadRequest(f"unknown action {action!r}; known: {', '.join(_ACTION_NAMES)}")
+        args = _validate_params(spec.name, spec.params, params)
+        self._require_ready()
+        self.counters["calls"] += 1
+        waiter: _OutcomeWaiter | None = None
+        if wait:
+            if spec.name in self._outcomes:
+                raise RoomsBadRequest(f"a {spec.name} is already waiting for its outcome")
+            # Registered before sending: the event can overtake the response.
+            waiter = _OutcomeWaiter(spec.name, spec.outcomes)
+            self._outcomes[spec.name] = waiter
+        try:
+            await self._request(
+                call_method(module),
+                call_params(spec.name, args.wire()),
+                what=spec.name,
+                action=spec.name,
+            )
+            if waiter is None:
+                return None
+            with anyio.fail_after(self.outcome_timeout):
+                await waiter.done.wait()
+            if waiter.error is not None:
+                raise waiter.error
+            return waiter.event
+        except TimeoutError:
+            self.counters["timeouts"] += 1
+            raise RoomsTimeout(
+                f"{spec.name} was accepted but no outcome event came within "
+                f"{self.outcome_timeout:g} s"
+            ) from None
+        finally:
+            if waiter is not None and self._outcomes.get(spec.name) is waiter:
+                del self._outcomes[spec.name]
+
+
+_ACTION_NAMES = (
+    "StartMeeting",
+    "JoinMeeting",
+    "DissolveMeeting",
+    "LeaveMeeting",
+    "LeaveWaitingRoom",
+    "SwitchLayout",
+)
+
+
+def _validate_params(
+    action: str, model: type[ActionParams], params: Mapping[str, Any] | ActionParams | None
+) -> ActionParams:
+    if isinstance(params, model):
+        return params
+    if isinstance(params, ActionParams):
+        raise RoomsBadRequest(f"{action}: parameters of another action given")
+    try:
+        return model.model_validate(dict(params or {}))
+    except ValidationError as exc:
+        raise RoomsBadRequest(f"{action}: {validation_summary(exc)}") from None
+
+
+def validation_summary(exc: ValidationError) -> str:
+    """Pydantic errors as one plain line, without echoing input values (they may be secret)."""
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "parameters"
+        if err["type"] == "extra_forbidden":
+            parts.append(f"unknown parameter {where}")
+        elif err["type"] == "missing":
+            parts.append(f"{where} is required")
+        else:
+            parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def _first(exc: ValidationError) -> str:
+    return validation_summary(exc).split("; ")[0]
+
+
+def _plain_reason(exc: BaseException) -> str:
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
+    return str(exc) or type(exc).__name__

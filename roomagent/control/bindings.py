@@ -1,0 +1,156 @@
+"""Button events → actions and macros.
+
+The press path adds no delay: the event is looked up and its action started in the same
+tick. Held camera moves start on press (or hold) and always get their stop on release — also
+when the start failed or timed out, and when the panel disappears mid-hold.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+from anyio.abc import TaskGroup
+
+from roomagent.config.model import BindingSection
+from roomagent.control.actions import (
+    Action,
+    ActionError,
+    ActionRunner,
+    HeldAction,
+    parse_action,
+)
+from roomagent.logsetup import kv
+
+log = logging.getLogger(__name__)
+
+# On release, how long the stop waits for a slow start to be answered before it is sent
+# anyway (a muted camera must still get its stop promptly).
+STOP_GRACE_SECONDS = 0.3
+
+Key = tuple[str, int, str]  # (device, button, on)
+
+
+@dataclass(frozen=True)
+class Bound:
+    """One binding, parsed: a single action or a macro."""
+
+    steps: tuple[Action, ...]
+    macro: bool
+
+    @property
+    def label(self) -> str:
+        return "macro" if self.macro else self.steps[0].action
+
+    @property
+    def held(self) -> HeldAction | None:
+        step = self.steps[0]
+        return step if not self.macro and isinstance(step, HeldAction) else None
+
+
+def build_table(bindings: Sequence[BindingSection]) -> dict[Key, Bound]:
+    """Parse every binding once at load; the config checks already vouched for them."""
+    table: dict[Key, Bound] = {}
+    for binding in bindings:
+        if isinstance(binding.action, str):
+            bound = Bound((parse_action({"action": binding.action, **binding.params()}),), False)
+        else:
+            bound = Bound(tuple(parse_action(step) for step in binding.action), True)
+        table.setdefault((binding.device, binding.button, binding.on), bound)
+    return table
+
+
+@dataclass
+class _Held:
+    action: HeldAction
+    started: anyio.Event = field(default_factory=anyio.Event)
+
+
+# report(device, button, label, error message or None, result)
+Report = Callable[[str, int, str, str | None, str], None]
+
+
+class ButtonHandler:
+    """Dispatches button events to the runner inside the agent's task group."""
+
+    def __init__(
+        self, table: dict[Key, Bound], runner: ActionRunner, tg: TaskGroup, report: Report
+    ) -> None:
+        self.table = table
+        self.runner = runner
+        self._tg = tg
+        self._report = report
+        self._held: dict[tuple[str, int], _Held] = {}
+        self._busy: set[Key] = set()
+
+    def handle(self, device: str, button: int, kind: str) -> bool:
+        """Act on one button event (sync, from a device watcher). True when something ran."""
+        started = False
+        if kind == "release":
+            held = self._held.pop((device, button), None)
+            if held is not None:
+                self._tg.start_soon(self._stop, device, held)
+                started = True
+        bound = self.table.get((device, button, kind))
+        if bound is None:
+            return started
+        if bound.held is not None:
+            if (device, button) not in self._held:  # a repeated hold keeps the one move going
+                held = _Held(bound.held)
+                self._held[(device, button)] = held
+                self._tg.start_soon(self._start_held, device, button, held)
+            return True
+        key = (device, button, kind)
+        if key in self._busy:
+            log.info("press ignored: still running", extra=kv(device=device, button=button))
+            return False
+        self._busy.add(key)
+        self._tg.start_soon(self._run, key, bound)
+        return True
+
+    def release_all(self, device: str) -> None:
+        """The panel went away mid-hold: stop whatever its held buttons were moving."""
+        for dev, button in [k for k in self._held if k[0] == device]:
+            held = self._held.pop((dev, button))
+            self._tg.start_soon(self._stop, device, held)
+
+    async def _run(self, key: Key, bound: Bound) -> None:
+        device, button, _ = key
+        try:
+            if bound.macro:
+                result = await self.runner.run_macro(list(bound.steps))
+            else:
+                result = await self.runner.run(bound.steps[0])
+        except ActionError as exc:
+            self._report(device, button, bound.label, exc.message, "")
+        else:
+            self._report(device, button, bound.label, None, result)
+        finally:
+            self._busy.discard(key)
+
+    async def _start_held(self, device: str, button: int, held: _Held) -> None:
+        try:
+            result = await self.runner.start_held(held.action)
+        except ActionError as exc:
+            self._report(device, button, held.action.action, exc.message, "")
+        else:
+            self._report(device, button, held.action.action, None, result)
+        finally:
+            held.started.set()
+
+    async def _stop(self, device: str, held: _Held) -> None:
+        with anyio.move_on_after(STOP_GRACE_SECONDS):
+            await held.started.wait()
+        await self.runner.stop(held.action)
+        log.debug("held move stopped", extra=kv(device=device, camera=held.action.camera))
+
+
+def describe_table(table: dict[Key, Bound]) -> list[dict[str, Any]]:
+    """Bindings as plain dicts (for the demo's help text and the page)."""
+    return [
+        {"device": d, "button": b, "on": on, "action": bound.label, "steps": len(bound.steps)}
+        for (d, b, on), bound in sorted(table.items())
+    ]

@@ -1,0 +1,169 @@
+"""Room state → panel LEDs and text lines.
+
+`render` is pure (rules + room view → the frame a panel should show); `PanelFeedback` keeps one
+panel in line with it, sending only what changed, layering short notices (a blinking button
+and a message after a refused press) on top, and re-sending everything after a reconnect.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import string
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+
+from roomagent.config.model import FeedbackSection
+from roomagent.control.state import RoomView
+from roomagent.logsetup import kv
+
+log = logging.getLogger(__name__)
+
+# How long a notice (refusal, failure) stays on the panel before the state shows again.
+NOTICE_SECONDS = 4.0
+NOTICE_COLOUR = "red"
+
+Led = tuple[str, str | None]  # (mode on|off|blink, colour or None)
+# send(command, args, kwargs): the device's command vocabulary ("led", "text").
+Send = Callable[[str, list[Any], dict[str, Any]], Awaitable[object]]
+
+
+@dataclass
+class PanelFrame:
+    leds: dict[int, Led] = field(default_factory=dict)
+    texts: dict[int, str] = field(default_factory=dict)
+
+
+class _Blank(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def render_text(template: str, values: dict[str, str]) -> str:
+    """Fill a text template; an unknown field renders empty rather than failing at runtime."""
+    try:
+        return string.Formatter().vformat(template, (), _Blank(values)).strip()
+    except (ValueError, IndexError, AttributeError):
+        return template
+
+
+def render(rules: Sequence[FeedbackSection], view: RoomView, panel: str) -> PanelFrame:
+    """What `panel` should show for `view`: every LED and line named by its rules."""
+    conditions = view.conditions(exclude_device=panel)
+    values = view.fields()
+    frame = PanelFrame()
+    for rule in rules:
+        if rule.device != panel:
+            continue
+        active = rule.when in conditions
+        if rule.led is not None:
+            current = frame.leds.get(rule.led)
+            if active and (current is None or current[0] == "off"):
+                frame.leds[rule.led] = (rule.mode, rule.colour)
+            elif current is None:
+                frame.leds[rule.led] = ("off", None)
+        if rule.text_line is not None and rule.text is not None:
+            if active and rule.text_line not in frame.texts:
+                frame.texts[rule.text_line] = render_text(rule.text, values)
+    for rule in rules:  # lines with no matching rule are cleared
+        if rule.device == panel and rule.text_line is not None:
+            frame.texts.setdefault(rule.text_line, "")
+    return frame
+
+
+def notice_line(rules: Sequence[FeedbackSection], panel: str) -> int:
+    """The panel's message line: its last text line in the rules, else line 1."""
+    lines = [r.text_line for r in rules if r.device == panel and r.text_line is not None]
+    return max(lines, default=1)
+
+
+class PanelFeedback:
+    """Drives one panel. `update()`/`notice()` are sync (called from watchers); `run()` sends."""
+
+    def __init__(self, panel: str, rules: Sequence[FeedbackSection], send: Send) -> None:
+        self.panel = panel
+        self.rules = list(rules)
+        self._send = send
+        self._view = RoomView()
+        self._sent = PanelFrame()
+        self._led_notices: dict[int, float] = {}  # led → until (monotonic)
+        self._text_notice: tuple[str, float] | None = None
+        self._wake = anyio.Event()
+        self.frames_sent = 0
+
+    def update(self, view: RoomView) -> None:
+        self._view = view
+        self._wake.set()
+
+    def set_rules(self, rules: Sequence[FeedbackSection]) -> None:
+        self.rules = list(rules)
+        self._wake.set()
+
+    def resend_all(self) -> None:
+        """The panel came back (or was replaced): it shows nothing we sent before."""
+        self._sent = PanelFrame()
+        self._wake.set()
+
+    def notice(self, led: int | None, text: str, seconds: float = NOTICE_SECONDS) -> None:
+        until = anyio.current_time() + seconds
+        if led is not None:
+            self._led_notices[led] = until
+        self._text_notice = (text, until)
+        self._wake.set()
+
+    def desired(self, now: float) -> PanelFrame:
+        frame = render(self.rules, self._view, self.panel)
+        for led, until in list(self._led_notices.items()):
+            if until <= now:
+                del self._led_notices[led]
+                frame.leds.setdefault(led, ("off", None))  # restore what the rules say
+            else:
+                frame.leds[led] = ("blink", NOTICE_COLOUR)
+        if self._text_notice is not None:
+            text, until = self._text_notice
+            if until <= now:
+                self._text_notice = None
+            else:
+                frame.texts[notice_line(self.rules, self.panel)] = text
+        return frame
+
+    def _next_expiry(self) -> float:
+        times = list(self._led_notices.values())
+        if self._text_notice is not None:
+            times.append(self._text_notice[1])
+        return min(times, default=math.inf)
+
+    async def run(self) -> None:
+        while True:
+            self._wake = anyio.Event()
+            await self._flush()
+            delay = self._next_expiry() - anyio.current_time()
+            with anyio.move_on_after(max(delay, 0.0) if math.isfinite(delay) else math.inf):
+                await self._wake.wait()
+
+    async def _flush(self) -> None:
+        frame = self.desired(anyio.current_time())
+        for led, (mode, colour) in sorted(frame.leds.items()):
+            if self._sent.leds.get(led) != (mode, colour):
+                extra = {"colour": colour} if colour else {}
+                if await self._try("led", [led, mode], extra):
+                    self._sent.leds[led] = (mode, colour)
+        for line, text in sorted(frame.texts.items()):
+            if self._sent.texts.get(line) != text:
+                if await self._try("text", [line, text], {}):
+                    self._sent.texts[line] = text
+
+    async def _try(self, command: str, args: list[Any], extra: dict[str, Any]) -> bool:
+        try:
+            await self._send(command, args, extra)
+        except Exception as exc:  # offline / timeout: retried on the next change or reconnect
+            log.debug(
+                "panel feedback not delivered",
+                extra=kv(device=self.panel, command=command, reason=str(exc)),
+            )
+            return False
+        self.frames_sent += 1
+        return True

@@ -1,10 +1,156 @@
-"""Sub-commands for the control concern."""
+"""`roomagent run`, `roomagent demo` and `roomagent check-config`."""
 
 from __future__ import annotations
 
+import argparse
+import logging
+import signal
+import sys
+from pathlib import Path
 from typing import Any
+
+import anyio
+
+from roomagent.cli.common import EXIT_FAILED, EXIT_OK
+from roomagent.config.loader import ConfigError, load_config
+from roomagent.config.model import AgentConfig
+from roomagent.logsetup import kv, setup_logging
+
+log = logging.getLogger("roomagent.run")
 
 
 def register(sub: Any, sim_sub: Any) -> None:
-    """Add this concern's sub-commands to `sub` (and simulators to `sim_sub`)."""
-    del sub, sim_sub
+    del sim_sub
+    run = sub.add_parser(
+        "run",
+        help="run the agent for a room (the production main job)",
+        description="Run the agent: Rooms session, serial devices, bindings, feedback, page. "
+        "SIGHUP reloads the config; SIGTERM/SIGINT stop it cleanly.",
+    )
+    run.add_argument("--config", required=True, metavar="FILE", help="room config (TOML)")
+    run.set_defaults(func=cmd_run, default_log_level="info")
+
+    demo = sub.add_parser(
+        "demo",
+        help="try the agent with a simulated Rooms client, virtual panel and camera",
+        description="Start, in one process, a Rooms simulator, a virtual camera and keypad on "
+        "pseudo-terminals, the diagnostics page and the agent wired to them. Type button "
+        "numbers to press the virtual keypad.",
+    )
+    demo.add_argument("--duration", type=float, metavar="S", help="exit after S seconds")
+    demo.add_argument(
+        "--web-port",
+        type=int,
+        default=None,
+        metavar="PORT",
+        help="diagnostics page port (default 8080 if free, else a free one)",
+    )
+    demo.set_defaults(func=cmd_demo, default_log_level="warning")
+
+    check = sub.add_parser(
+        "check-config",
+        help="validate a room config and every profile it names",
+        description="Exit 0 when FILE is valid; else print `file:line: key: message` lines "
+        "and exit 1.",
+    )
+    check.add_argument("file", metavar="FILE")
+    check.set_defaults(func=cmd_check_config)
+
+
+def print_problems(exc: ConfigError) -> None:
+    for problem in exc.problems:
+        print(str(problem), file=sys.stderr)
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.file)
+    except ConfigError as exc:
+        print_problems(exc)
+        return EXIT_FAILED
+    print(
+        f"{args.file}: OK ({len(config.devices)} devices, {len(config.bindings)} bindings, "
+        f"{len(config.feedback)} feedback rules)"
+    )
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    path = Path(args.config)
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        print_problems(exc)
+        return EXIT_FAILED
+    if args.log_level is None:
+        setup_logging(config.log.level)
+    return anyio.run(serve_config, config, path, args.log_level)
+
+
+def status_line(agent: Any) -> str:
+    """The one-line STATUS= systemd shows in `systemctl status`."""
+    status = agent.status()
+    devices = status["devices"]
+    online = sum(1 for d in devices if d["online"])
+    return (
+        f"{status['room']['name']}: {status['room']['state']}; Rooms {status['rooms']['link']}; "
+        f"devices {online}/{len(devices)} online"
+    )
+
+
+async def serve_config(config: AgentConfig, path: Path, cli_log_level: str | None) -> int:
+    """Run the agent until SIGTERM/SIGINT; SIGHUP reloads `path`."""
+    from roomagent.control.agent import Agent
+    from roomagent.service.notify import Notifier
+
+    notifier = Notifier()
+    agent = Agent(config, base_dir=path.parent)
+    last_status = ""
+
+    def on_update(update: dict[str, Any]) -> None:
+        nonlocal last_status
+        line = status_line(agent)
+        if line != last_status:
+            last_status = line
+            notifier.status(line)
+
+    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
+        async with anyio.create_task_group() as tg:
+            await tg.start(agent.run)
+            agent.watch(on_update)
+            notifier.ready(status_line(agent))
+            tg.start_soon(notifier.run_watchdog)
+            log.info("agent running", extra=kv(config=str(path), room=config.room.name))
+            async for signum in signals:
+                if signum == signal.SIGHUP:
+                    reload_config(agent, path, cli_log_level)
+                    continue
+                log.info("stopping", extra=kv(signal=signal.Signals(signum).name))
+                notifier.stopping()
+                tg.cancel_scope.cancel()
+                break
+    notifier.close()
+    log.info("stopped")
+    return EXIT_OK
+
+
+def reload_config(agent: Any, path: Path, cli_log_level: str | None) -> None:
+    """SIGHUP: adopt the file if it is valid, else keep running on the old config."""
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            log.error(
+                "config reload refused; keeping the running config", extra=kv(problem=str(problem))
+            )
+        return
+    if cli_log_level is None:
+        setup_logging(config.log.level)
+    done = agent.reload(config, path.parent)
+    log.info("config reloaded", extra=kv(config=str(path), result=done))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from roomagent.control.demo import run_demo
+
+    return anyio.run(run_demo, args.duration, args.web_port)

@@ -98,7 +98,12 @@ class CameraMove(_Action):
 
     action: Literal["camera.move"]
     camera: str
-    direction: Literal["left", "right", "up", "down"]
+    direction: Literal[
+        "left", "right", "up", "down", "up_left", "up_right", "down_left", "down_right"
+    ]
+    speed: int | None = Field(
+        default=None, ge=0, le=63, description="a speed 0-63 within the camera profile's range"
+    )
     seconds: float = Field(default=0.5, gt=0, le=10)
 
 
@@ -106,7 +111,15 @@ class CameraZoom(_Action):
     action: Literal["camera.zoom"]
     camera: str
     direction: Literal["tele", "wide"]
+    speed: int | None = Field(default=None, ge=0, le=7)
     seconds: float = Field(default=0.5, gt=0, le=10)
+
+
+class CameraStop(_Action):
+    """Stop pan/tilt and zoom (for an API client that drives moves itself)."""
+
+    action: Literal["camera.stop"]
+    camera: str
 
 
 class CameraHome(_Action):
@@ -138,6 +151,7 @@ Action = Annotated[
     | CameraPreset
     | CameraMove
     | CameraZoom
+    | CameraStop
     | CameraHome
     | CameraPower
     | Delay,
@@ -150,7 +164,7 @@ ACTION_MODELS: dict[str, type[_Action]] = {
 ACTION_NAMES = tuple(ACTION_MODELS)
 _ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)
 
-CameraAction = CameraPreset | CameraMove | CameraZoom | CameraHome | CameraPower
+CameraAction = CameraPreset | CameraMove | CameraZoom | CameraStop | CameraHome | CameraPower
 HeldAction = CameraMove | CameraZoom
 JoinAction = MeetingStart | MeetingJoin | MeetingJoinNext
 
@@ -299,10 +313,13 @@ def camera_commands(
         case CameraPreset():
             return (f"preset_{action.mode}", [action.preset]), None
         case CameraMove():
-            start = {"left": "pan_left", "right": "pan_right", "up": "tilt_up", "down": "tilt_down"}
-            return (start[action.direction], []), ("pt_stop", [])
+            speeds = [] if action.speed is None else [action.speed, action.speed]
+            return ("pt_drive", [action.direction, *speeds]), ("pt_stop", [])
         case CameraZoom():
-            return (f"zoom_{action.direction}", []), ("zoom_stop", [])
+            speed = [] if action.speed is None else [action.speed]
+            return (f"zoom_{action.direction}", speed), ("zoom_stop", [])
+        case CameraStop():
+            return ("pt_stop", []), ("zoom_stop", [])
         case CameraHome():
             return ("home", []), None
         case CameraPower():
@@ -375,6 +392,13 @@ class ActionRunner:
         (command, args), stop = camera_commands(action)
         if stop is None:
             return await self.host.camera_command(action.camera, command, args)
+        if isinstance(action, CameraStop):
+            # Both stops, each sent whatever happened to the other.
+            try:
+                await self.host.camera_command(action.camera, command, args)
+            finally:
+                await self.host.camera_command(action.camera, *stop)
+            return "stopped"
         # Not held by a button: move for a fixed time, then stop — the stop is always sent.
         assert isinstance(action, HeldAction)
         try:

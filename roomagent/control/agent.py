@@ -1,0 +1,483 @@
+"""The agent: one Rooms session, the room's serial devices, the calendar, the diagnostics
+page and the mDNS announcement, owned by one task group, joined by the room state machine.
+
+It implements the facade the web server uses (docs/architecture.md, "control → web").
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import anyio
+from anyio.abc import TaskGroup
+
+from roomagent import __version__
+from roomagent.config.model import AgentConfig
+from roomagent.config.secrets import SecretUnavailable, read_secret
+from roomagent.control.actions import (
+    ActionFailed,
+    ActionRunner,
+    RoomsRequest,
+    parse_action,
+)
+from roomagent.control.bindings import Bound, ButtonHandler, Key, build_table
+from roomagent.control.feedback import PanelFeedback
+from roomagent.control.state import RoomState, RoomStateMachine, RoomView
+from roomagent.devices.device import Device, DeviceEvent
+from roomagent.devices.errors import DeviceError
+from roomagent.devices.profiles import load_profile
+from roomagent.logsetup import kv
+from roomagent.rooms import LinkState, RoomsChange, RoomsError, RoomsRefused, RoomsSession
+
+log = logging.getLogger("roomagent.agent")
+
+EVENT_HISTORY = 500
+# The "Next:" line changes with the clock, not only with calendar updates.
+CALENDAR_TICK_SECONDS = 30.0
+# Config sections that need the parts restarted; the rest is swapped in place on reload.
+RESTART_SECTIONS = ("rooms", "devices", "web", "discovery", "calendar", "cloud", "profiles_dirs")
+_SECRET_KEYS = ("password", "password_hash", "token", "secret")
+
+
+def machine_id() -> str:
+    """A stable id for discovery: /etc/machine-id (shortened), else the host name."""
+    try:
+        return Path("/etc/machine-id").read_text().strip()[:12] or socket.gethostname()
+    except OSError:
+        return socket.gethostname()
+
+
+def mask_secrets(value: Any) -> Any:
+    """A copy with secret values masked; names of env variables and files stay visible."""
+    if isinstance(value, dict):
+        return {
+            k: "***"
+            if any(k == s or k.endswith("_" + s) for s in _SECRET_KEYS) and v not in (None, "")
+            else mask_secrets(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [mask_secrets(v) for v in value]
+    return value
+
+
+class Agent:
+    def __init__(self, config: AgentConfig, *, base_dir: Path | None = None) -> None:
+        self.config = config
+        self.base_dir = base_dir or Path(".")
+        self.started_at = time.monotonic()
+        self.machine = RoomStateMachine()
+        self.runner = ActionRunner(self)
+        self.session: RoomsSession | None = None
+        self.devices: dict[str, Device] = {}
+        self.panels: dict[str, PanelFeedback] = {}
+        self.calendar: Any = None
+        self.web: Any = None
+        self.web_url: str | None = None
+        self.announcer: Any = None
+        self.last_error: str | None = None
+        self.table: dict[Key, Bound] = build_table(config.bindings)
+        self.handler: ButtonHandler | None = None
+        self.ready = anyio.Event()
+        self._events: deque[dict[str, Any]] = deque(maxlen=EVENT_HISTORY)
+        self._watchers: list[Callable[[dict[str, Any]], None]] = []
+        self._restart = anyio.Event()
+        self._tg: TaskGroup | None = None
+        self.machine.update(room=config.room.name)
+
+    # ---- lifecycle ------------------------------------------------------------------------
+
+    async def run(self, *, task_status: Any = anyio.TASK_STATUS_IGNORED) -> None:
+        """Run every part until cancelled; a reload that needs it restarts the parts."""
+        started = False
+        while True:
+            self._restart = anyio.Event()
+            async with anyio.create_task_group() as tg:
+                self._tg = tg
+                await self._start_parts(tg)
+                if not started:
+                    started = True
+                    self.ready.set()
+                    task_status.started(self)
+                await self._restart.wait()
+                log.info("restarting parts for the new configuration")
+                tg.cancel_scope.cancel()
+            self._tg = None
+
+    async def _start_parts(self, tg: TaskGroup) -> None:
+        config = self.config
+        self.machine = RoomStateMachine()
+        self.machine.update(room=config.room.name)
+        self.session = self._make_session(config)
+        self.session.watch(self._on_rooms)
+        tg.start_soon(self.session.run)
+        self.devices = {}
+        self.panels = {}
+        dirs = [d if d.is_absolute() else self.base_dir / d for d in config.profiles_dirs]
+        for section in config.devices:
+            profile = load_profile(section.profile, dirs)
+            device = Device(section.name, section.port, profile, address=section.address)
+            self.devices[section.name] = device
+            device.watch(self._device_watcher(section.name))
+            self.machine.set_device(section.name, False)
+            if device.kind == "panel":
+                feedback = PanelFeedback(section.name, config.feedback, self._panel_sender(device))
+                self.panels[section.name] = feedback
+                tg.start_soon(feedback.run)
+            tg.start_soon(device.run)
+        self.handler = ButtonHandler(self.table, self.runner, tg, self._report)
+        self._start_calendar(tg)
+        await self._start_web(tg)
+        await self._start_discovery(tg)
+        self._view_changed()
+
+    def _make_session(self, config: AgentConfig) -> RoomsSession:
+        rooms = config.rooms
+        try:
+            password = read_secret(rooms.password_env, rooms.password_file, what="Rooms password")
+        except SecretUnavailable as exc:
+            self._record("rooms", "error", str(exc), level=logging.ERROR)
+            password = None
+        if not password:
+            log.warning("no Rooms password set", extra=kv(env=rooms.password_env))
+        return RoomsSession(
+            rooms.url,
+            password or "",
+            subscribe=tuple(rooms.subscribe),
+            call_timeout=rooms.call_timeout,
+            outcome_timeout=rooms.outcome_timeout,
+            ping_interval=rooms.ping_interval,
+            backoff_cap=rooms.backoff_cap,
+        )
+
+    def _start_calendar(self, tg: TaskGroup) -> None:
+        from roomagent.scheduling.calendar import RoomCalendar
+
+        self.calendar = RoomCalendar.from_config(self.config)
+        if self.calendar is None:
+            return
+        self.calendar.watch(self._calendar_changed)
+        tg.start_soon(self.calendar.run)
+        tg.start_soon(self._calendar_ticker)
+
+    async def _calendar_ticker(self) -> None:
+        while True:
+            self._calendar_changed()
+            await anyio.sleep(CALENDAR_TICK_SECONDS)
+
+    async def _start_web(self, tg: TaskGroup) -> None:
+        web = self.config.web
+        if not web.enabled:
+            return
+        from roomagent.web.auth import WebAuthError
+        from roomagent.web.server import WebServer
+
+        try:
+            password = read_secret(web.password_env, web.password_file, what="web password")
+            self.web = WebServer(self, web, password, web.password_hash)
+        except (SecretUnavailable, WebAuthError) as exc:
+            self._record("web", "error", f"diagnostics page off: {exc}", level=logging.ERROR)
+            self.web = None
+            return
+        try:
+            await tg.start(self.web.run)
+        except OSError as exc:
+            msg = f"diagnostics page off: cannot listen on {web.listen}:{web.port}: {exc.strerror}"
+            self._record("web", "error", msg, level=logging.ERROR)
+            self.web = None
+            return
+        self.web_url = self.web.url
+        log.info("diagnostics page", extra=kv(url=self.web_url))
+
+    async def _start_discovery(self, tg: TaskGroup) -> None:
+        if not self.config.discovery.enabled or self.web is None:
+            return
+        try:
+            from roomagent.discovery.mdns import Announcer
+        except ImportError:
+            return
+        self.announcer = Announcer.from_agent(self)
+        tg.start_soon(self.announcer.run)
+
+    def request_restart(self) -> None:
+        self._restart.set()
+
+    def reload(self, config: AgentConfig, base_dir: Path | None = None) -> str:
+        """Adopt a new, already validated config. Bindings, feedback and the room name are
+        swapped in place; changes to connections restart the parts. Returns what was done."""
+        old = self.config
+        self.config = config
+        self.base_dir = base_dir or self.base_dir
+        self.table = build_table(config.bindings)
+        restart = [s for s in RESTART_SECTIONS if getattr(old, s) != getattr(config, s)]
+        if restart:
+            self.request_restart()
+            return "restarting " + ", ".join(restart)
+        if self.handler is not None:
+            self.handler.table = self.table
+        for panel in self.panels.values():
+            panel.set_rules(config.feedback)
+        self.machine.update(room=config.room.name)
+        self._view_changed()
+        return "bindings and feedback updated"
+
+    # ---- inputs ---------------------------------------------------------------------------
+
+    def _on_rooms(self, change: RoomsChange) -> None:
+        session = self.session
+        if session is None:
+            return
+        if change.kind == "link":
+            ready = change.link == LinkState.READY
+            self.machine.set_link(ready, None if ready else session.last_error)
+            level = logging.INFO if ready else logging.WARNING
+            reason = "" if ready else f": {session.last_error or 'not connected'}"
+            self._record("rooms", "link", f"Rooms link {change.link.value}{reason}", level=level)
+        elif change.kind == "event" and change.event is not None:
+            self._record("rooms", "event", f"{change.event.module} event {change.event.name}")
+        mirror = session.mirror
+        self.machine.set_meeting(
+            mirror.status, mirror.meeting_code, mirror.title, mirror.host_present
+        )
+        self._view_changed()
+
+    def _device_watcher(self, name: str) -> Callable[[DeviceEvent], None]:
+        return lambda ev: self._on_device(name, ev)
+
+    def _on_device(self, name: str, ev: DeviceEvent) -> None:
+        if ev.kind == "button" and ev.button is not None and ev.action is not None:
+            handler = self.handler
+            handled = handler.handle(name, ev.button, ev.action) if handler else False
+            if handled or ev.action == "press":
+                self._record(name, "button", f"button {ev.button} {ev.action}")
+            return
+        if ev.kind in ("online", "offline"):
+            online = ev.kind == "online"
+            self.machine.set_device(name, online)
+            panel = self.panels.get(name)
+            if online and panel is not None:
+                panel.resend_all()
+            if not online and self.handler is not None:
+                self.handler.release_all(name)
+            detail = f": {ev.detail}" if ev.detail else ""
+            level = logging.INFO if online else logging.WARNING
+            self._record(name, ev.kind, f"{name} {ev.kind}{detail}", level=level)
+            self._view_changed()
+        elif ev.kind == "error":
+            self._record(name, "error", f"{name}: {ev.detail}", level=logging.WARNING)
+
+    def _calendar_changed(self) -> None:
+        calendar = self.calendar
+        if calendar is None:
+            return
+        booking = calendar.next()
+        self.machine.update(
+            next_title=booking.title if booking else None,
+            next_start=booking.start.astimezone().strftime("%H:%M") if booking else None,
+            next_code=booking.meeting_code if booking else None,
+        )
+        self._view_changed()
+
+    # ---- what ActionRunner needs (ActionHost) ---------------------------------------------
+
+    def room_state(self) -> tuple[RoomState, bool]:
+        return self.machine.view.state, self.runner.join_in_flight
+
+    def set_join_in_flight(self, flag: bool) -> None:
+        if self.machine.set_join_in_flight(flag):
+            self._view_changed()
+
+    def join_target(self) -> tuple[str, str] | None:
+        calendar = self.calendar
+        if calendar is None:
+            return None
+        for booking in (calendar.current(), calendar.next()):
+            if booking is not None and booking.meeting_code:
+                return booking.meeting_code, booking.title
+        return None
+
+    async def rooms_call(self, request: RoomsRequest) -> str:
+        session = self.session
+        if session is None:
+            raise ActionFailed("Rooms client offline")
+        try:
+            event = await session.call(request.name, request.params, wait=True)
+        except RoomsRefused as exc:
+            # The panel gets the Rooms client's own words; the log gets the code too.
+            log.warning("rooms refused", extra=kv(action=request.name, reason=str(exc)))
+            raise ActionFailed(exc.message) from None
+        except RoomsError as exc:
+            raise ActionFailed(str(exc)) from None
+        return f"{request.name}: {event.name if event else 'accepted'}"
+
+    async def camera_command(self, camera: str, command: str, args: list[Any]) -> str:
+        device = self.devices.get(camera)
+        if device is None:
+            raise ActionFailed(f"no camera named {camera!r}")
+        try:
+            await device.command(command, *args)
+        except DeviceError as exc:
+            raise ActionFailed(f"{camera}: {exc.reason}") from None
+        return f"{camera} {command} {' '.join(map(str, args))}".strip()
+
+    # ---- outputs --------------------------------------------------------------------------
+
+    def _panel_sender(self, device: Device) -> Callable[[str, list[Any], dict[str, Any]], Any]:
+        async def send(command: str, args: list[Any], extra: dict[str, Any]) -> object:
+            return await device.command(command, *args, **extra)
+
+        return send
+
+    def _report(self, device: str, button: int, label: str, error: str | None, result: str) -> None:
+        """An action started by a button finished: log it, and show failures on the panel."""
+        if error is None:
+            self._record(device, "action", f"button {button}: {label}: {result}")
+            return
+        self.last_error = f"{label}: {error}"
+        self._record(device, "refused", f"button {button}: {label}: {error}", level=logging.WARNING)
+        panel = self.panels.get(device)
+        if panel is not None:
+            panel.notice(button, error)
+
+    def _view_changed(self) -> None:
+        view = self.machine.view
+        for panel in self.panels.values():
+            panel.update(view)
+        self._emit({"type": "status", "room": self._room_dict(view)})
+
+    def _record(self, source: str, kind: str, message: str, *, level: int = logging.INFO) -> None:
+        event = {
+            "ts": datetime.now().astimezone().isoformat(timespec="milliseconds"),
+            "source": source,
+            "kind": kind,
+            "message": message,
+        }
+        self._events.append(event)
+        if level >= logging.ERROR:
+            self.last_error = message
+        log.log(level, message, extra=kv(source=source, kind=kind))
+        self._emit({"type": "event", "event": event})
+
+    def _emit(self, update: dict[str, Any]) -> None:
+        for callback in list(self._watchers):
+            try:
+                callback(update)
+            except Exception:  # a watcher's bug must not break the room
+                log.warning("agent watcher failed", exc_info=True)
+
+    # ---- the facade (control → web) -------------------------------------------------------
+
+    def _room_dict(self, view: RoomView) -> dict[str, Any]:
+        return {
+            "name": self.config.room.name,
+            "id": self.config.room.id or machine_id(),
+            "state": view.state.value,
+            "devices_offline": sorted(view.devices_offline),
+        }
+
+    def status(self) -> dict[str, Any]:
+        view = self.machine.view
+        session = self.session
+        mirror = session.mirror if session else None
+        calendar = self.calendar
+        return {
+            "version": __version__,
+            "uptime_s": round(time.monotonic() - self.started_at, 1),
+            "room": self._room_dict(view),
+            "rooms": {
+                "link": session.link.value if session else "disconnected",
+                "url": self.config.rooms.url,
+                "last_error": session.last_error if session else None,
+            },
+            "meeting": {
+                "status": mirror.status.name.lower() if mirror else "idle",
+                "code": view.meeting_code,
+                "title": view.meeting_title,
+                "host_present": view.host_present,
+            },
+            "devices": [
+                {
+                    "name": name,
+                    "kind": device.kind,
+                    "profile": section.profile,
+                    "port": section.port,
+                    "online": device.online,
+                    "reason": device.offline_reason,
+                    "counters": dict(device.counters),
+                }
+                for (name, device), section in zip(
+                    self.devices.items(), self.config.devices, strict=False
+                )
+            ],
+            "calendar": _calendar_dict(calendar),
+            "last_error": self.last_error,
+        }
+
+    def recent_events(self, limit: int = 100) -> list[dict[str, Any]]:
+        return list(self._events)[-limit:] if limit > 0 else []
+
+    async def perform(self, action: dict[str, Any]) -> dict[str, Any]:
+        """Run one action (or a macro: {"action": [steps]}); raises ActionError on failure."""
+        steps = action.get("action")
+        if isinstance(steps, list):
+            result = await self.runner.run_macro([parse_action(s) for s in steps])
+            name = "macro"
+        else:
+            parsed = parse_action(action)
+            name = parsed.action
+            result = await self.runner.run(parsed)
+        self._record("api", "action", f"{name}: {result}")
+        return {"action": name, "result": result}
+
+    async def device_command(self, device: str, command: str, args: list[Any]) -> dict[str, Any]:
+        target = self.devices.get(device)
+        if target is None:
+            raise LookupError(f"unknown device {device!r}; devices: {', '.join(self.devices)}")
+        reply = await target.command(command, *args)
+        self._record("api", "device", f"{device} {command} {' '.join(map(str, args))}".strip())
+        return {
+            "device": device,
+            "command": command,
+            "reply": None if reply is None else str(reply),
+        }
+
+    async def press(self, device: str, button: int, kind: str = "press") -> dict[str, Any]:
+        """A virtual button: the same path as a real panel's button event."""
+        if device not in self.devices:
+            raise LookupError(f"unknown device {device!r}; devices: {', '.join(self.devices)}")
+        if kind not in ("press", "hold", "release"):
+            raise ValueError("kind must be press, hold or release")
+        handled = self.handler.handle(device, button, kind) if self.handler else False
+        self._record("api", "button", f"virtual {device} button {button} {kind}")
+        return {"device": device, "button": button, "kind": kind, "handled": handled}
+
+    def config_view(self) -> dict[str, Any]:
+        data: dict[str, Any] = mask_secrets(self.config.model_dump(mode="json"))
+        return data
+
+    def watch(self, callback: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
+        self._watchers.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._watchers:
+                self._watchers.remove(callback)
+
+        return unsubscribe
+
+
+def _calendar_dict(calendar: Any) -> dict[str, Any] | None:
+    if calendar is None:
+        return None
+    current, upcoming = calendar.current(), calendar.next()
+    return {
+        "current": current.as_dict() if current else None,
+        "next": upcoming.as_dict() if upcoming else None,
+        "today": [b.as_dict() for b in calendar.today()],
+    }

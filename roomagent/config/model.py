@@ -104,6 +104,7 @@ class YunzhijiaSection(Section):
     poll_seconds: float = Field(default=30, ge=1, le=3600)
     open_id: str | None = Field(default=None, description="creator openid for bookings made here")
     no_show_release_minutes: int | None = Field(default=None, ge=1, le=240)
+    timeout: float = Field(default=10.0, gt=0, le=120)
 
     @model_validator(mode="after")
     def _room(self) -> YunzhijiaSection:
@@ -117,13 +118,16 @@ class HuaweiSection(Section):
     token_env: str = "ROOMAGENT_HWM_TOKEN"
     token_file: Path | None = None
     conference_token_env: str = "ROOMAGENT_HWM_CONF_TOKEN"
+    conference_token_file: Path | None = None
     vmr_id: str | None = None
+    timeout: float = Field(default=10.0, gt=0, le=120)
 
 
 class QuanshiSection(Section):
     url: str = Field(pattern=r"^https?://")
     token_env: str = "ROOMAGENT_QS_TOKEN"
     token_file: Path | None = None
+    timeout: float = Field(default=10.0, gt=0, le=120)
 
 
 class CalendarSection(Section):

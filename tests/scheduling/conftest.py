@@ -1,0 +1,82 @@
+"""Fixtures: the loopback clouds (real HTTP on 127.0.0.1) and config sections pointing at them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from roomagent.config.model import AgentConfig, HuaweiSection, QuanshiSection, YunzhijiaSection
+from roomagent.sim.clouds import HuaweiCloud, QuanshiCloud, YunzhijiaCloud
+
+YZJ_TOKEN = "yzj-SECRET-token-4711"
+HWM_TOKEN = "hwm-SECRET-token-0815"
+HWM_CONF_TOKEN = "hwm-SECRET-conf-4242"
+QS_TOKEN = "qs-SECRET-token-1234"
+ROOM = "23F会议室"
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+def tokens(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The environment is the tool's documented input, not the code under test's I/O.
+    monkeypatch.setenv("ROOMAGENT_YZJ_TOKEN", YZJ_TOKEN)
+    monkeypatch.setenv("ROOMAGENT_HWM_TOKEN", HWM_TOKEN)
+    monkeypatch.setenv("ROOMAGENT_HWM_CONF_TOKEN", HWM_CONF_TOKEN)
+    monkeypatch.setenv("ROOMAGENT_QS_TOKEN", QS_TOKEN)
+
+
+@pytest.fixture
+def yzj_cloud() -> Iterator[YunzhijiaCloud]:
+    with YunzhijiaCloud(YZJ_TOKEN) as cloud:
+        yield cloud  # type: ignore[misc]
+
+
+@pytest.fixture
+def hwm_cloud() -> Iterator[HuaweiCloud]:
+    with HuaweiCloud(HWM_TOKEN, HWM_CONF_TOKEN) as cloud:
+        yield cloud  # type: ignore[misc]
+
+
+@pytest.fixture
+def qs_cloud() -> Iterator[QuanshiCloud]:
+    with QuanshiCloud(QS_TOKEN) as cloud:
+        yield cloud  # type: ignore[misc]
+
+
+@pytest.fixture
+def yzj_section(yzj_cloud: YunzhijiaCloud, tokens: None) -> YunzhijiaSection:
+    return YunzhijiaSection(
+        base_url=yzj_cloud.url,
+        eid="10109",
+        room_name=ROOM,
+        open_id="5a67e08d00b0e8dfe4aab4fa",
+        timeout=0.5,
+    )
+
+
+@pytest.fixture
+def hwm_section(hwm_cloud: HuaweiCloud, tokens: None) -> HuaweiSection:
+    return HuaweiSection(base_url=hwm_cloud.url, timeout=0.5)
+
+
+@pytest.fixture
+def qs_section(qs_cloud: QuanshiCloud, tokens: None) -> QuanshiSection:
+    return QuanshiSection(url=qs_cloud.endpoint, timeout=0.5)
+
+
+def write_config(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "agent.toml"
+    path.write_text(f'state_dir = "{tmp_path / "state"}"\n{body}', encoding="utf-8")
+    return path
+
+
+def agent_config(tmp_path: Path, section: YunzhijiaSection) -> AgentConfig:
+    return AgentConfig.model_validate(
+        {"state_dir": str(tmp_path / "state"), "calendar": {"yunzhijia": section.model_dump()}}
+    )

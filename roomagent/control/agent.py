@@ -90,6 +90,7 @@ class Agent:
         self._watchers: list[Callable[[dict[str, Any]], None]] = []
         self._restart = anyio.Event()
         self._tg: TaskGroup | None = None
+        self._link_note = ""
         self.machine.update(room=config.room.name)
 
     # ---- lifecycle ------------------------------------------------------------------------
@@ -236,10 +237,14 @@ class Agent:
             return
         if change.kind == "link":
             ready = change.link == LinkState.READY
+            note = "Rooms link ready" if ready else f"Rooms client offline: {session.last_error}"
             self.machine.set_link(ready, None if ready else session.last_error)
-            level = logging.INFO if ready else logging.WARNING
-            reason = "" if ready else f": {session.last_error or 'not connected'}"
-            self._record("rooms", "link", f"Rooms link {change.link.value}{reason}", level=level)
+            # The session logs every attempt; the room's history only needs what changed.
+            if note != self._link_note and (ready or session.last_error):
+                self._link_note = note
+                self._record(
+                    "rooms", "link", note, level=logging.INFO if ready else logging.WARNING
+                )
         elif change.kind == "event" and change.event is not None:
             self._record("rooms", "event", f"{change.event.module} event {change.event.name}")
         mirror = session.mirror

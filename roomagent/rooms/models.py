@@ -10,10 +10,20 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from roomagent.rooms.errors import RoomsBadRequest
 
 # Keys whose values are meeting passcodes: masked wherever data is shown to people.
 SECRET_KEYS = frozenset({"meeting_password", "password"})
@@ -390,6 +400,41 @@ def resolve_action(name: str) -> ActionSpec | None:
     """The action for `name`, accepting JoinMeeting, join_meeting, join-meeting, joinmeeting."""
     canonical = _ACTION_ALIASES.get(_squash(name))
     return ACTIONS[canonical] if canonical else None
+
+
+def validation_summary(exc: ValidationError) -> str:
+    """Pydantic errors as one plain line, without echoing input values (they may be secret)."""
+    parts = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "parameters"
+        if err["type"] == "extra_forbidden":
+            parts.append(f"unknown parameter {where}")
+        elif err["type"] == "missing":
+            parts.append(f"{where} is required")
+        else:
+            parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def validate_action(
+    action: str, params: Mapping[str, Any] | ActionParams | None = None
+) -> tuple[ActionSpec, ActionParams]:
+    """Check an action and its parameters before anything is sent (RoomsBadRequest if not).
+
+    Strings are converted the way the model declares (CLI `key=value`): "2" → 2 for
+    switch_type, "true" → True for mic_enable; meeting_code stays a string.
+    """
+    spec = resolve_action(action)
+    if spec is None:
+        raise RoomsBadRequest(f"unknown action {action!r}; known: {', '.join(ACTIONS)}")
+    if isinstance(params, spec.params):
+        return spec, params
+    if isinstance(params, ActionParams):
+        raise RoomsBadRequest(f"{spec.name}: parameters of another action given")
+    try:
+        return spec, spec.params.model_validate(dict(params or {}))
+    except ValidationError as exc:
+        raise RoomsBadRequest(f"{spec.name}: {validation_summary(exc)}") from None
 
 
 @dataclass(frozen=True)

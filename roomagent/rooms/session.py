@@ -40,7 +40,13 @@ from roomagent.rooms.errors import (
     RoomsUnreachable,
 )
 from roomagent.rooms.mirror import MeetingMirror
-from roomagent.rooms.models import ActionParams, MeetingModule, RoomsEvent, resolve_action
+from roomagent.rooms.models import (
+    ActionParams,
+    MeetingModule,
+    RoomsEvent,
+    validate_action,
+    validation_summary,
+)
 from roomagent.rooms.protocol import (
     QUERY,
     SUBSCRIBE,
@@ -551,10 +557,7 @@ class RoomsSession:
         module: str = "Meeting",
     ) -> RoomsEvent | None:
         """Call/Meeting ACTION. wait=False → None once accepted; wait=True → the outcome event."""
-        spec = resolve_action(action)
-        if spec is None:
-            raise RoomsBadRequest(f"unknown action {action!r}; known: {', '.join(_ACTION_NAMES)}")
-        args = _validate_params(spec.name, spec.params, params)
+        spec, args = validate_action(action, params)
         self._require_ready()
         self.counters["calls"] += 1
         waiter: _OutcomeWaiter | None = None
@@ -587,43 +590,6 @@ class RoomsSession:
         finally:
             if waiter is not None and self._outcomes.get(spec.name) is waiter:
                 del self._outcomes[spec.name]
-
-
-_ACTION_NAMES = (
-    "StartMeeting",
-    "JoinMeeting",
-    "DissolveMeeting",
-    "LeaveMeeting",
-    "LeaveWaitingRoom",
-    "SwitchLayout",
-)
-
-
-def _validate_params(
-    action: str, model: type[ActionParams], params: Mapping[str, Any] | ActionParams | None
-) -> ActionParams:
-    if isinstance(params, model):
-        return params
-    if isinstance(params, ActionParams):
-        raise RoomsBadRequest(f"{action}: parameters of another action given")
-    try:
-        return model.model_validate(dict(params or {}))
-    except ValidationError as exc:
-        raise RoomsBadRequest(f"{action}: {validation_summary(exc)}") from None
-
-
-def validation_summary(exc: ValidationError) -> str:
-    """Pydantic errors as one plain line, without echoing input values (they may be secret)."""
-    parts = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "parameters"
-        if err["type"] == "extra_forbidden":
-            parts.append(f"unknown parameter {where}")
-        elif err["type"] == "missing":
-            parts.append(f"{where} is required")
-        else:
-            parts.append(f"{where}: {err['msg']}")
-    return "; ".join(parts)
 
 
 def _first(exc: ValidationError) -> str:

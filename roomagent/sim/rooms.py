@@ -224,9 +224,9 @@ class RoomsSimulator:
     # ---- lifecycle ----
 
     async def __aenter__(self) -> RoomsSimulator:
+        await self._listen()  # first: a busy port raises OSError as itself
         self._tg = anyio.create_task_group()
         await self._tg.__aenter__()
-        await self._listen()
         return self
 
     async def __aexit__(self, *exc_info: Any) -> bool | None:

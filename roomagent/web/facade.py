@@ -1,0 +1,43 @@
+"""What the web server needs from the agent: the facade of `roomagent.control.agent.Agent`.
+
+The server depends on this Protocol only (docs/architecture.md, "control → web"), so the page
+and the API can be tested against any object with these methods and the real Agent can change
+behind it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+
+class AgentFacade(Protocol):
+    def status(self) -> dict[str, Any]:
+        """version, uptime_s, room{name,id,state}, rooms{link,url,last_error},
+        meeting{status,code,title,host_present}, devices[{name,kind,profile,port,online,
+        reason,counters}], calendar{current,next,today[]}, last_error."""
+        ...
+
+    def recent_events(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Newest last: {ts, source, kind, message}."""
+        ...
+
+    async def perform(self, action: dict[str, Any]) -> dict[str, Any]:
+        """Run one binding action: {"action": "camera.preset", "camera": "cam", "preset": 1}."""
+        ...
+
+    async def device_command(self, device: str, command: str, args: list[Any]) -> dict[str, Any]:
+        """A device test command in the CLI vocabulary ("preset_recall", "led", "text", …)."""
+        ...
+
+    async def press(self, device: str, button: int, kind: str = "press") -> Any:
+        """A virtual button, handled exactly like a real panel press."""
+        ...
+
+    def config_view(self) -> dict[str, Any]:
+        """The effective configuration with secrets masked as "***"."""
+        ...
+
+    def watch(self, callback: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
+        """`callback(update)` on any state change (sync, must not block); returns unsubscribe."""
+        ...

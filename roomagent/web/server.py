@@ -1,0 +1,330 @@
+"""The agent's one small web server, on websockets' own HTTP handling (no web framework).
+
+    GET /          the diagnostics page (static files shipped in the package; works offline)
+    GET /static/…  its script and style sheet
+    GET /session   a short-lived token cookie that lets the page open the API socket
+    GET /api       WebSocket upgrade: JSON-RPC 2.0 (roomagent.web.api)
+    GET /metrics   Prometheus text
+    GET /healthz   "ok" — the only path without credentials
+
+Every other path needs HTTP Basic credentials; failed logins are rate limited per address;
+a request carrying a foreign Origin is refused with 403.
+"""
+
+from __future__ import annotations
+
+import http
+import ipaddress
+import json
+import logging
+import re
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib import resources
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+import anyio.abc
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from roomagent import __version__
+from roomagent.config.model import WebSection
+from roomagent.logsetup import kv, redact
+from roomagent.web import metrics
+from roomagent.web.api import ApiContext, binary_frame_error, handle_text, scrub
+from roomagent.web.auth import (
+    Credentials,
+    LoginLimiter,
+    SessionTokens,
+    cookie_token,
+    origin_allowed,
+    parse_basic,
+)
+from roomagent.web.facade import AgentFacade
+from roomagent.web.updates import UpdateHub
+
+log = logging.getLogger(__name__)
+
+API_PATH = "/api"
+MAX_FRAME = 256 * 1024  # a JSON-RPC request is small; anything bigger is not for us
+MAX_IN_FLIGHT = 16  # concurrent requests per socket (a join can take seconds)
+STATIC_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+}
+_SAFE_HOST = re.compile(r"^[A-Za-z0-9.\-\[\]:]{1,255}$")
+
+
+def _load_assets() -> dict[str, tuple[bytes, str]]:
+    """Every shipped static file by URL path; nothing else on disk is ever served."""
+    assets: dict[str, tuple[bytes, str]] = {}
+    folder = resources.files("roomagent.web") / "static"
+    for entry in folder.iterdir():
+        suffix = "." + entry.name.rsplit(".", 1)[-1] if "." in entry.name else ""
+        if entry.is_file() and suffix in STATIC_TYPES:
+            assets[f"/static/{entry.name}"] = (entry.read_bytes(), STATIC_TYPES[suffix])
+    if "/static/index.html" in assets:
+        assets["/"] = assets["/index.html"] = assets.pop("/static/index.html")
+    return assets
+
+
+def _lan_address() -> str:
+    """The address other machines reach us on (no packet is sent by a UDP connect)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))
+            return str(probe.getsockname()[0])
+        except OSError:
+            return "127.0.0.1"
+
+
+class WebServer:
+    """Page + API + metrics for one agent. `await tg.start(server.run)` returns the port."""
+
+    def __init__(
+        self,
+        agent: AgentFacade,
+        web_config: WebSection,
+        password: str | None,
+        password_hash: str | None,
+        *,
+        limiter: LoginLimiter | None = None,
+        tokens: SessionTokens | None = None,
+    ) -> None:
+        self.agent = agent
+        self.config = web_config
+        # Raises WebAuthError with a clear message when no password is configured.
+        self.credentials = Credentials(web_config.user, password, password_hash)
+        self.limiter = limiter or LoginLimiter()
+        self.tokens = tokens or SessionTokens()
+        self.counters = metrics.ServerCounters()
+        self.hub = UpdateHub(agent)
+        self.assets = _load_assets()
+        self.port: int | None = None
+
+    @property
+    def host(self) -> str:
+        listen = self.config.listen
+        if listen in ("", "0.0.0.0", "::"):
+            return _lan_address()
+        try:
+            if ipaddress.ip_address(listen).version == 6:
+                return f"[{listen}]"
+        except ValueError:
+            pass
+        return listen
+
+    @property
+    def url(self) -> str:
+        if self.port is None:
+            raise RuntimeError("the web server is not listening yet")
+        return f"http://{self.host}:{self.port}/"
+
+    async def run(
+        self, *, task_status: anyio.abc.TaskStatus[int] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Serve until cancelled; reports the bound port to `task_status` (port 0 works)."""
+        async with serve(
+            self._connection,
+            self.config.listen or None,
+            self.config.port,
+            process_request=self._process_request,
+            process_response=self._process_response,
+            server_header=f"roomagent/{__version__}",
+            max_size=MAX_FRAME,
+            ping_interval=20,
+            ping_timeout=20,
+        ) as server:
+            self.port = int(next(iter(server.sockets)).getsockname()[1])
+            unwatch = self.hub.start()
+            log.info("diagnostics page listening", extra=kv(url=self.url))
+            task_status.started(self.port)
+            try:
+                await anyio.sleep_forever()
+            finally:
+                unwatch()
+                server.close(close_connections=True)
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[WebServer]:
+        """`async with server.running():` — listening inside the block, stopped after it."""
+        async with anyio.create_task_group() as tg:
+            await tg.start(self.run)
+            try:
+                yield self
+            finally:
+                tg.cancel_scope.cancel()
+
+    # -- HTTP ------------------------------------------------------------------------------
+
+    def _respond(
+        self,
+        status: int,
+        body: bytes | str,
+        content_type: str = "text/plain; charset=utf-8",
+        extra: dict[str, str] | None = None,
+    ) -> Response:
+        data = body.encode() if isinstance(body, str) else body
+        headers = Headers(
+            [
+                ("Content-Type", content_type),
+                ("Content-Length", str(len(data))),
+                ("Connection", "close"),
+            ]
+        )
+        for key, value in (extra or {}).items():
+            headers[key] = value
+        return Response(status, http.HTTPStatus(status).phrase, headers, data)
+
+    def _security_headers(self, response: Response, host: str | None) -> None:
+        ws_origin = f" ws://{host}" if host and _SAFE_HOST.match(host) else ""
+        response.headers["Content-Security-Policy"] = (
+            f"default-src 'self'; connect-src 'self'{ws_origin}; img-src 'self' data:; "
+            "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+        )
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        if "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"
+
+    def _process_response(
+        self, connection: ServerConnection, request: Request, response: Response
+    ) -> None:
+        # Also covers websockets' own refusals (426, 400): every response gets the headers.
+        if response.status_code != 101:
+            self._security_headers(response, request.headers.get("Host"))
+
+    async def _process_request(
+        self, connection: ServerConnection, request: Request
+    ) -> Response | None:
+        self.counters.http_requests += 1
+        try:
+            return await self._route(connection, request)
+        except Exception:
+            log.error("web request failed", exc_info=True)
+            return self._respond(500, "Internal error; see the agent's log.\n")
+
+    async def _route(self, connection: ServerConnection, request: Request) -> Response | None:
+        path = urlsplit(request.path).path
+        if path == "/healthz":
+            return self._respond(200, "ok\n")
+        address = str(connection.remote_address[0]) if connection.remote_address else "?"
+        origin = request.headers.get("Origin")
+        if not origin_allowed(origin, request.headers.get("Host"), self.config.allowed_origins):
+            self.counters.origin_refused += 1
+            log.warning("foreign origin refused", extra=kv(client=address, origin=origin))
+            return self._respond(403, "Forbidden: pages from this origin may not use the agent.\n")
+        refusal = await self._authenticate(request, address, path == API_PATH)
+        if refusal is not None:
+            return refusal
+        if path == API_PATH:
+            return None  # the WebSocket handshake proceeds
+        if path == "/session":
+            token = self.tokens.issue()
+            body = json.dumps({"expires_in": int(self.tokens.ttl), "user": self.config.user})
+            return self._respond(
+                200, body, "application/json", {"Set-Cookie": self.tokens.cookie(token)}
+            )
+        if path == "/metrics":
+            text = metrics.render(self._status_for_metrics(), self._counters())
+            return self._respond(200, text, metrics.CONTENT_TYPE)
+        asset = self.assets.get(path)
+        if asset is not None:
+            return self._respond(200, asset[0], asset[1])
+        return self._respond(404, "Not found.\n")
+
+    async def _authenticate(self, request: Request, address: str, api: bool) -> Response | None:
+        retry_after = self.limiter.retry_after(address)
+        if retry_after is not None:
+            self.counters.rate_limited += 1
+            return self._respond(
+                429,
+                f"Too many failed logins; try again in {retry_after} s.\n",
+                extra={"Retry-After": str(retry_after)},
+            )
+        if api and self.tokens.valid(cookie_token(request.headers.get("Cookie"))):
+            return None
+        basic = parse_basic(request.headers.get("Authorization"))
+        if basic is not None:
+            user, password = basic
+            accepted = self.credentials.is_cached(user, password) or await anyio.to_thread.run_sync(
+                self.credentials.check, user, password
+            )
+            if accepted:
+                self.limiter.succeeded(address)
+                return None
+            self.limiter.failed(address)
+            self.counters.auth_failures += 1
+            log.warning("diagnostics login failed", extra=kv(client=address))
+        return self._respond(
+            401,
+            "Credentials needed: the user and password of the room's diagnostics page.\n",
+            extra={"WWW-Authenticate": 'Basic realm="roomagent", charset="UTF-8"'},
+        )
+
+    def _status_for_metrics(self) -> dict[str, Any]:
+        try:
+            return self.agent.status()
+        except Exception as exc:  # metrics must still answer when the agent is unwell
+            log.warning("status for metrics failed: %s", redact(str(exc)))
+            return {"version": __version__}
+
+    def _counters(self) -> metrics.ServerCounters:
+        self.counters.updates_dropped = self.hub.dropped()
+        return self.counters
+
+    # -- WebSocket -------------------------------------------------------------------------
+
+    async def _connection(self, connection: ServerConnection) -> None:
+        self.counters.api_connections += 1
+        address = connection.remote_address[0] if connection.remote_address else "?"
+        log.info("api client connected", extra=kv(client=address))
+        in_flight = anyio.Semaphore(MAX_IN_FLIGHT)
+
+        async def notify(method: str, params: dict[str, Any]) -> None:
+            frame = {"jsonrpc": "2.0", "method": method, "params": params}
+            text = json.dumps(scrub(frame), ensure_ascii=False)
+            await connection.send(text)
+
+        async def answer(message: str | bytes, ctx: ApiContext) -> None:
+            try:
+                self.counters.api_requests += 1
+                if isinstance(message, bytes):
+                    reply: str | None = binary_frame_error()
+                else:
+                    reply = await handle_text(message, ctx)
+                if reply is None:
+                    return
+                if '"error"' in reply:
+                    self.counters.api_errors += 1
+                await connection.send(reply)
+            except ConnectionClosed:
+                pass  # the answer to a client that left goes nowhere
+            finally:
+                in_flight.release()
+
+        try:
+            async with anyio.create_task_group() as tg:
+                ctx = ApiContext(self.agent, self.hub, tg, notify)
+                try:
+                    async for message in connection:
+                        await in_flight.acquire()  # backpressure: stop reading when busy
+                        tg.start_soon(answer, message, ctx)
+                except ConnectionClosed:
+                    pass
+                # Stop the updates; requests already running (a join) finish on their own
+                # rather than being cut off half-way because a page closed.
+                ctx.unsubscribe()
+        finally:
+            self.counters.api_connections -= 1
+            log.info("api client disconnected", extra=kv(client=address))

@@ -1,0 +1,131 @@
+"""A small but real agent behind the web facade, for driving the server in tests.
+
+It keeps a meeting state, devices, events and watchers the way the real Agent does, validates
+actions with the real action schema, and refuses like the Rooms client does — so the web
+server is exercised through its one interface without a mock library.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from roomagent.control.actions import ActionFailed, ActionNotApplicable, parse_action
+from roomagent.logsetup import register_secret
+from roomagent.rooms.errors import RoomsRefused
+
+ROOMS_PASSWORD = "Rooms-Secret-4711"
+MEETING_PASSCODE = "Pass-9135"
+
+
+class SmallAgent:
+    def __init__(self, room: str = "Huddle 3A") -> None:
+        register_secret(ROOMS_PASSWORD)
+        register_secret(MEETING_PASSCODE)
+        self.room = room
+        self.started = time.monotonic()
+        self.link = "ready"
+        self.meeting: dict[str, Any] = {"status": "idle"}
+        self.devices: dict[str, dict[str, Any]] = {
+            "cam1": {"kind": "camera", "profile": "sony-visca", "port": "/dev/ttyUSB1"},
+            "panel": {"kind": "panel", "profile": "generic-ascii-keypad", "port": "/dev/ttyUSB0"},
+        }
+        for device in self.devices.values():
+            device.update(online=True, reason=None, counters={"frames_in": 0, "errors": 0})
+        self.calendar: dict[str, Any] | None = None
+        self.events: list[dict[str, Any]] = []
+        self.commands: list[tuple[str, str, list[Any]]] = []
+        self.presses: list[tuple[str, int, str]] = []
+        self.refuse_next: RoomsRefused | None = None
+        self._watchers: list[Callable[[dict[str, Any]], None]] = []
+
+    # -- the facade ---------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        state = "rooms_offline" if self.link != "ready" else self.meeting["status"]
+        return {
+            "version": "0.1.0",
+            "uptime_s": round(time.monotonic() - self.started, 1),
+            "room": {"name": self.room, "id": "room-3a", "state": state},
+            "rooms": {
+                "link": self.link,
+                "url": "ws://127.0.0.1:6295",
+                "last_error": None if self.link == "ready" else "connection refused",
+                "counters": {"frames_in": 12, "reconnects": 0},
+            },
+            # A careless agent could leak the passcode; the server must still mask it.
+            "meeting": dict(self.meeting),
+            "devices": [{"name": name, **info} for name, info in self.devices.items()],
+            "calendar": self.calendar,
+            "last_error": None,
+        }
+
+    def recent_events(self, limit: int = 100) -> list[dict[str, Any]]:
+        return self.events[-limit:]
+
+    async def perform(self, action: dict[str, Any]) -> dict[str, Any]:
+        parsed = parse_action(action)
+        name = parsed.action
+        if self.refuse_next is not None:
+            refusal, self.refuse_next = self.refuse_next, None
+            self._event("rooms", "refused", str(refusal))
+            raise ActionFailed(str(refusal)) from refusal
+        if name in ("meeting.start", "meeting.join"):
+            if self.meeting["status"] != "idle":
+                raise ActionNotApplicable("Already in a meeting")
+            code = action.get("meeting_code", "123456789")
+            self.meeting = {
+                "status": "in_meeting",
+                "code": str(code).replace(" ", ""),
+                "title": "Weekly sync",
+                "host_present": True,
+                "password": MEETING_PASSCODE,
+            }
+        elif name in ("meeting.leave", "meeting.dissolve"):
+            if self.meeting["status"] != "in_meeting":
+                raise ActionNotApplicable("Not in a meeting")
+            self.meeting = {"status": "idle"}
+        elif name.startswith("camera."):
+            camera = action["camera"]
+            if camera not in self.devices:
+                raise ActionFailed(f"no device named {camera!r}")
+            self.commands.append((camera, name, [action.get("preset")]))
+        self._event("api", name, f"{name} done")
+        return {"action": name, "outcome": "done"}
+
+    async def device_command(self, device: str, command: str, args: list[Any]) -> dict[str, Any]:
+        if device not in self.devices:
+            raise KeyError(f"no device named {device!r}")
+        self.commands.append((device, command, list(args)))
+        self._event(device, "command", f"{command} {' '.join(map(str, args))}".strip())
+        return {"device": device, "reply": "ok"}
+
+    async def press(self, device: str, button: int, kind: str = "press") -> None:
+        self.presses.append((device, button, kind))
+        self._event(device, "button", f"button {button} {kind}")
+
+    def config_view(self) -> dict[str, Any]:
+        return {
+            "room": {"name": self.room},
+            "rooms": {"url": "ws://127.0.0.1:6295", "password": "***"},
+            "web": {"user": "admin", "password_hash": "***", "password_env": "X"},
+        }
+
+    def watch(self, callback: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
+        self._watchers.append(callback)
+        return lambda: self._watchers.remove(callback)
+
+    # -- test controls -------------------------------------------------------------------
+
+    def set_device(self, name: str, online: bool, reason: str | None = None) -> None:
+        self.devices[name].update(online=online, reason=reason)
+        self._event(name, "online" if online else "offline", reason or "back online")
+
+    def _event(self, source: str, kind: str, message: str) -> None:
+        self.events.append({"ts": time.time(), "source": source, "kind": kind, "message": message})
+        self.changed({"kind": kind, "source": source})
+
+    def changed(self, update: dict[str, Any]) -> None:
+        for callback in list(self._watchers):
+            callback(update)

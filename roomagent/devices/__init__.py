@@ -1,1 +1,28 @@
-"""devices"""
+"""Serial devices: cameras (VISCA, Pelco-D/P) and panels (line protocols) from firmware profiles."""
+
+from roomagent.devices.base import DeviceEvent
+from roomagent.devices.device import Device, run_command
+from roomagent.devices.errors import (
+    CommandUsageError,
+    DeviceError,
+    DeviceOffline,
+    DeviceTimeout,
+    PortOpenError,
+    ProfileError,
+)
+from roomagent.devices.profiles import Profile, list_profiles, load_profile
+
+__all__ = [
+    "CommandUsageError",
+    "Device",
+    "DeviceError",
+    "DeviceEvent",
+    "DeviceOffline",
+    "DeviceTimeout",
+    "PortOpenError",
+    "Profile",
+    "ProfileError",
+    "list_profiles",
+    "load_profile",
+    "run_command",
+]

@@ -36,3 +36,7 @@ class ProfileError(DeviceError):
         self.message = message
         where = f"{file}: {key}" if key else file
         super().__init__(f"{where}: {message}")
+
+
+class PortLost(DeviceOffline):
+    """The open port went away (zero-byte read, EIO, termios error): the device is gone."""

@@ -71,6 +71,11 @@ class LineFramer:
     def buffered(self) -> int:
         return len(self._buf)
 
+    def clear(self) -> None:
+        """Forget a partial frame (the port was reopened); counters are kept."""
+        self._buf.clear()
+        self._discarding = False
+
 
 EventKind = Literal["button", "ack", "error", "unknown"]
 
@@ -167,7 +172,7 @@ class LineDialect:
                 raise CommandUsageError(f"unknown colour {name!r}; known: {known}")
             colour_value = led.colours[name]
         return led.template.format(
-            address=self.address, n=n, led=n + led.led_offset, mode=led.modes[mode],  # type: ignore[index]
+            address=self.address, n=n, led=n + led.led_offset, mode=led.modes[mode],
             colour=colour_value,
         )  # fmt: skip
 
@@ -208,9 +213,14 @@ class LineDialect:
         return (int(m.group("n")), self._actions[m.group("action")]) if m else None
 
     def ack_for(self, line: str) -> str | None:
-        template = self.section.ack_template
+        return self._answer(self.section.ack_template, line, 0)
+
+    def error_for(self, line: str, code: int) -> str | None:
+        return self._answer(self.section.error_template, line, code)
+
+    def _answer(self, template: str | None, line: str, code: int) -> str | None:
         if template is None:
             return None
-        prefix = self.section.led.template[:1] if self.section.led else ""
-        body = line[1:] if prefix and not prefix.isalnum() and line.startswith(prefix) else line
-        return template.format(address=self.address, line=line, body=body)
+        # {body}: the command without its leading sigil ("#03@RGB …" → "03@RGB …").
+        body = line[1:] if line[:1] and not line[:1].isalnum() else line
+        return template.format(address=self.address, line=line, body=body, code=code)

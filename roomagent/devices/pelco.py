@@ -144,3 +144,7 @@ class PelcoFramer:
     @property
     def buffered(self) -> int:
         return len(self._buf)
+
+    def clear(self) -> None:
+        """Forget a partial frame (the port was reopened); counters are kept."""
+        self._buf.clear()

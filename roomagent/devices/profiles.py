@@ -33,6 +33,7 @@ LED_FIELDS = {"address", "n", "led", "mode", "colour"}
 TEXT_FIELDS = {"address", "line", "text"}
 BUTTON_FIELDS = {"address", "n", "action"}
 ACK_FIELDS = {"address", "line", "body"}
+ERROR_FIELDS = ACK_FIELDS | {"code"}
 
 
 class _Strict(BaseModel):
@@ -197,6 +198,7 @@ class LineSection(_Strict):
     )
     button_template: str = Field(description="how the panel reports a button (emulator, docs)")
     ack_template: str | None = Field(default=None, description="panel's OK answer (emulator)")
+    error_template: str | None = Field(default=None, description="panel's error answer (emulator)")
     error_codes: dict[str, str] = Field(default_factory=dict)
     handshake: Exchange | None = None
     keepalive: Keepalive | None = None
@@ -209,6 +211,11 @@ class LineSection(_Strict):
     @classmethod
     def _ack(cls, value: str | None) -> str | None:
         return None if value is None else _check_template(value, ACK_FIELDS)
+
+    @field_validator("error_template")
+    @classmethod
+    def _error(cls, value: str | None) -> str | None:
+        return None if value is None else _check_template(value, ERROR_FIELDS)
 
     @field_validator("terminators_in")
     @classmethod

@@ -90,6 +90,10 @@ class ViscaFramer:
     def buffered(self) -> int:
         return len(self._buf)
 
+    def clear(self) -> None:
+        """Forget a partial frame (the port was reopened); counters are kept."""
+        self._buf.clear()
+
 
 ReplyKind = Literal["ack", "completion", "error", "announce", "address_set", "broadcast", "other"]
 

@@ -1,0 +1,186 @@
+"""Panel driver: the line family (Kramer P3000, Lutron, generic ASCII…) from its profile."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import anyio
+
+from roomagent.devices.base import CommandSpec, DeviceEvent, Driver, Link, parse_int
+from roomagent.devices.errors import DeviceError, DeviceTimeout
+from roomagent.devices.line import LineDialect, LineEvent
+from roomagent.devices.profiles import Profile, Range
+
+PANEL_SPECS = (
+    CommandSpec("led", ("N", "on|off|blink", "[COLOUR]")),
+    CommandSpec("text", ("LINE", "STRING")),
+)
+_TEXT_LINES = Range(min=0, max=99)
+
+
+@dataclass(frozen=True)
+class PanelCommand:
+    line: str
+    expect_reply: bool
+
+
+class _Waiter:
+    """The one outstanding exchange: a reply line (ack/error) or a line matching `expect`."""
+
+    def __init__(self, expect: re.Pattern[str] | None) -> None:
+        self.expect = expect
+        self.event = anyio.Event()
+        self.error: DeviceError | None = None
+        self.line = ""
+
+    def resolve(self, line: str, error: DeviceError | None = None) -> None:
+        self.line, self.error = line, error
+        self.event.set()
+
+
+class LineDriver(Driver):
+    kind: Literal["camera", "panel"] = "panel"
+    specs = PANEL_SPECS
+
+    def __init__(self, profile: Profile, address: int, link: Link) -> None:
+        super().__init__(profile, address, link)
+        assert profile.line is not None
+        self.section = profile.line
+        self.dialect = LineDialect(profile.line, address)
+        self.framer = self.dialect.framer()
+        self._lock = anyio.Lock()  # one exchange at a time: replies carry no correlation id
+        self._waiter: _Waiter | None = None
+        self._pressed: dict[int, int] = {}  # button → press serial (for synthesised hold)
+        self._held: set[int] = set()  # holds already reported for the current press
+        self._press_serial = 0
+        self.counters.update(unknown_lines=0, buttons=0, out_of_order=0, keepalive_misses=0)
+
+    # ---- commands ----
+
+    def prepare(self, name: str, args: Sequence[Any], kw: dict[str, Any]) -> PanelCommand:
+        self.spec(name, args)
+        if name == "led":
+            n = parse_int("LED number", args[0], self.section.buttons)
+            colour = args[2] if len(args) > 2 else kw.get("colour")
+            line = self.dialect.led(n, str(args[1]).lower(), colour)
+            assert self.section.led is not None
+            return PanelCommand(line, self.section.led.expect_reply)
+        line_no = parse_int("text line", args[0], _TEXT_LINES)
+        line = self.dialect.text(line_no, str(args[1]))
+        assert self.section.text is not None
+        return PanelCommand(line, self.section.text.expect_reply)
+
+    async def execute(self, prepared: PanelCommand) -> dict[str, Any]:
+        if not prepared.expect_reply:
+            async with self._lock:
+                await self.link.write(self.dialect.encode(prepared.line))
+            return {}
+        await self._exchange(prepared.line, None, self.profile.timeouts.ack)
+        return {}
+
+    async def _exchange(self, line: str, expect: re.Pattern[str] | None, wait_s: float) -> str:
+        async with self._lock:
+            waiter = self._waiter = _Waiter(expect)
+            try:
+                await self.link.write(self.dialect.encode(line))
+                with anyio.move_on_after(wait_s):
+                    await waiter.event.wait()
+            finally:
+                self._waiter = None
+        if not waiter.event.is_set():
+            self.counters["timeouts"] += 1
+            raise DeviceTimeout(f"no answer from the panel to {line!r} within {wait_s:g} s")
+        if waiter.error is not None:
+            raise waiter.error
+        return waiter.line
+
+    async def start_up(self) -> None:
+        hs = self.section.handshake
+        if hs is not None:
+            try:
+                await self._exchange(hs.send, re.compile(hs.expect), hs.timeout)
+            except DeviceError as exc:
+                raise DeviceTimeout(f"handshake failed: {exc.reason}") from None
+
+    async def background(self) -> None:
+        ka = self.section.keepalive
+        if ka is None:
+            return
+        expect, misses = re.compile(ka.expect), 0
+        while True:
+            await anyio.sleep(ka.interval)
+            try:
+                await self._exchange(ka.send, expect, ka.timeout)
+                misses = 0
+            except DeviceError:
+                misses += 1
+                self.counters["keepalive_misses"] += 1
+                if misses >= ka.misses:
+                    self.link.lost(f"keepalive: no answer to {ka.send!r} ({misses} missed)")
+                    return
+
+    # ---- inbound ----
+
+    def feed(self, data: bytes) -> None:
+        for line in self.framer.feed(data):
+            waiter = self._waiter
+            if waiter and waiter.expect is not None and waiter.expect.search(line):
+                waiter.resolve(line)
+                continue
+            self._on_event(self.dialect.parse(line), waiter)
+
+    def _on_event(self, ev: LineEvent, waiter: _Waiter | None) -> None:
+        if ev.kind == "button" and ev.button is not None and ev.action is not None:
+            self._on_button(ev.button, ev.action)
+        elif ev.kind == "ack":
+            if waiter is not None and waiter.expect is None:
+                waiter.resolve(ev.text)
+            self.link.emit(DeviceEvent("ack", detail=ev.text))
+        elif ev.kind == "error":
+            self.counters["errors"] += 1
+            if waiter is not None:
+                waiter.resolve(ev.text, DeviceError(ev.reason))
+            self.link.emit(DeviceEvent("error", detail=ev.reason))
+        else:
+            self.counters["unknown_lines"] += 1
+
+    def _on_button(self, button: int, action: Literal["press", "hold", "release"]) -> None:
+        self.counters["buttons"] += 1
+        if action == "press":
+            self._press_serial += 1
+            self._pressed[button] = self._press_serial
+            self._held.discard(button)
+            if not self.section.reports_hold:
+                serial = self._press_serial
+                self.link.spawn(lambda: self._synthesise_hold(button, serial))
+        elif button not in self._pressed:
+            self.counters["out_of_order"] += 1  # a lost press: still report what we saw
+        if action == "hold":
+            if button in self._held and not self.section.reports_hold:
+                return  # already synthesised for this press: report one hold, not two
+            self._held.add(button)
+        if action == "release":
+            self._pressed.pop(button, None)
+            self._held.discard(button)
+        self.link.emit(DeviceEvent("button", button, action, f"button {button} {action}"))
+
+    async def _synthesise_hold(self, button: int, serial: int) -> None:
+        await anyio.sleep(self.section.hold_ms / 1000)
+        if self._pressed.get(button) == serial and button not in self._held:
+            self._held.add(button)  # still the same press: it is a hold
+            self.link.emit(DeviceEvent("button", button, "hold", f"button {button} hold"))
+
+    def reset(self) -> None:
+        self.framer.clear()
+        self._held.clear()
+        self._pressed.clear()  # buttons held across an unplug are not held any more
+
+    def fail_pending(self, reason: str) -> None:
+        if self._waiter is not None:
+            self._waiter.resolve("", DeviceError(reason))
+
+    def all_counters(self) -> dict[str, int]:
+        return {**self.counters, **self.framer.counters}

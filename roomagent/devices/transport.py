@@ -1,0 +1,132 @@
+"""Serial transport: pyserial opens the port and sets termios; I/O runs on fd readiness.
+
+No polling thread and no sleep loop: reads wait with `anyio.wait_readable` on the
+non-blocking fd, writes with `anyio.wait_writable` when the kernel buffer is full.
+"""
+
+from __future__ import annotations
+
+import os
+import termios
+
+import anyio
+import serial
+
+from roomagent.devices.errors import DeviceError, PortLost, PortOpenError
+from roomagent.devices.profiles import SerialSettings
+
+READ_CHUNK = 4096
+# Writers allowed to wait for the port at once; more means the device is not keeping up.
+MAX_QUEUED_WRITES = 32
+
+_PARITY = {"none": serial.PARITY_NONE, "even": serial.PARITY_EVEN, "odd": serial.PARITY_ODD}
+_STOPBITS = {1: serial.STOPBITS_ONE, 2: serial.STOPBITS_TWO}
+_BYTESIZE = {7: serial.SEVENBITS, 8: serial.EIGHTBITS}
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.errno is not None:
+        return os.strerror(exc.errno).lower()
+    text = str(exc)
+    # pyserial wraps OSError text as "[Errno 2] could not open port …: [Errno 2] No such …"
+    return text.rsplit("] ", 1)[-1] if "] " in text else text
+
+
+class SerialTransport:
+    """One serial port: exclusive, raw, settings from the profile."""
+
+    def __init__(self, path: str, settings: SerialSettings) -> None:
+        self.path = path
+        self.settings = settings
+        self._serial: serial.Serial | None = None
+        self._fd: int | None = None
+        self._write_lock = anyio.Lock()
+        self._queued_writes = 0
+        self.bytes_in = 0
+        self.bytes_out = 0
+
+    @property
+    def is_open(self) -> bool:
+        return self._fd is not None
+
+    def open(self) -> None:
+        s = self.settings
+        port = serial.Serial()
+        port.port = self.path
+        port.baudrate = s.baud
+        port.bytesize = _BYTESIZE[s.data_bits]
+        port.parity = _PARITY[s.parity]
+        port.stopbits = _STOPBITS[s.stop_bits]
+        port.rtscts = s.flow_control == "rtscts"
+        port.xonxoff = s.flow_control == "xonxoff"
+        port.exclusive = True  # flock: a second agent (or minicom) cannot steal the camera
+        port.timeout = 0
+        try:
+            port.open()  # pyserial puts the tty in raw mode (no echo, no line discipline)
+            fd = port.fileno()
+            # pyserial leaves VMIN=0, where an idle tty reads as zero bytes; zero bytes must
+            # keep meaning "device gone", so VMIN=1 (the fd is non-blocking: no wait happens).
+            attrs = termios.tcgetattr(fd)
+            attrs[6][termios.VMIN], attrs[6][termios.VTIME] = 1, 0
+            termios.tcsetattr(fd, termios.TCSANOW, attrs)
+            os.set_blocking(fd, False)
+        except (serial.SerialException, OSError, termios.error, ValueError) as exc:
+            port.close()
+            raise PortOpenError(f"cannot open {self.path}: {_describe(exc)}") from None
+        self._serial, self._fd = port, fd
+
+    def close(self) -> None:
+        if self._fd is not None:
+            anyio.notify_closing(self._fd)  # wake a reader blocked on this fd
+        port, self._serial, self._fd = self._serial, None, None
+        if port is not None:
+            try:
+                port.close()
+            except (serial.SerialException, OSError, termios.error):
+                pass  # the device is already gone; nothing left to release
+
+    def _require_fd(self) -> int:
+        if self._fd is None:
+            raise PortLost(f"{self.path} is closed")
+        return self._fd
+
+    async def read(self) -> bytes:
+        """The next bytes from the port; PortLost when the device has gone."""
+        while True:
+            fd = self._require_fd()
+            try:
+                data = os.read(fd, READ_CHUNK)
+            except BlockingIOError:
+                try:
+                    await anyio.wait_readable(fd)
+                except (anyio.ClosedResourceError, OSError):
+                    raise PortLost(f"{self.path} was closed") from None
+                continue
+            except OSError as exc:
+                raise PortLost(f"port lost: {_describe(exc)}") from None
+            if not data:
+                raise PortLost("port lost: the device closed the line (zero-byte read)")
+            self.bytes_in += len(data)
+            return data
+
+    async def write(self, data: bytes) -> None:
+        """Write all of `data`; at most MAX_QUEUED_WRITES writers wait for the port."""
+        if self._queued_writes >= MAX_QUEUED_WRITES:
+            raise DeviceError("write queue full: the device is not accepting data")
+        self._queued_writes += 1
+        try:
+            async with self._write_lock:
+                view = memoryview(data)
+                while view:
+                    fd = self._require_fd()
+                    try:
+                        sent = os.write(fd, view)
+                    except BlockingIOError:
+                        await anyio.wait_writable(fd)
+                        continue
+                    except OSError as exc:  # EIO, ENXIO, EPIPE…: the device is gone
+                        raise PortLost(f"port lost: {_describe(exc)}") from None
+                    self.bytes_out += sent
+                    view = view[sent:]
+        finally:
+            self._queued_writes -= 1

@@ -34,8 +34,7 @@ class ProfileError(DeviceError):
         self.file = file
         self.key = key
         self.message = message
-        where = f"{file}: {key}" if key else file
-        super().__init__(f"{where}: {message}")
+        super().__init__(": ".join(part for part in (file, key, message) if part))
 
 
 class PortLost(DeviceOffline):

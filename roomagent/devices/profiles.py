@@ -364,7 +364,7 @@ def find_profile(name_or_path: str | Path, extra_dirs: Iterable[Path | str] = ()
         if candidate.is_file():
             return candidate
     known = ", ".join(list_profiles(extra_dirs)) or "none"
-    raise ProfileError(text, "", f"unknown profile '{text}'; known: {known}")
+    raise ProfileError("", "", f"unknown profile '{text}'; known: {known}")
 
 
 def load_profile(name_or_path: str | Path, extra_dirs: Iterable[Path | str] = ()) -> Profile:

@@ -288,34 +288,32 @@ class RoomCalendar:
         tomb = self._state.tombstones.get(order_id)
         return max(held.update_ms if held else -1, tomb.update_ms if tomb else -1)
 
-    def _bury(self, item: FeedBooking) -> bool:
-        removed = self._state.bookings.pop(item.order_id, None) is not None
+    def _bury(self, item: FeedBooking) -> None:
+        self._state.bookings.pop(item.order_id, None)
         old = self._state.tombstones.get(item.order_id)
         if old is None or old.update_ms < item.update_ms:
             self._state.tombstones[item.order_id] = _Tombstone(item.update_ms, to_millis(item.end))
-        return removed
 
     def apply_page(self, adds: list[FeedBooking], deletes: list[FeedBooking]) -> bool:
         """Apply one bookInfo page (add, then delete); True when this room's bookings changed."""
-        changed = False
+        before = dict(self._state.bookings)
         for item in adds:
             if item.update_ms <= self._seen_ms(item.order_id):
                 continue  # duplicate or older than what we hold
             if self._is_mine(item):
                 self._state.bookings[item.order_id] = Booking.from_feed(item)
                 self._state.tombstones.pop(item.order_id, None)
-                changed = True
             else:
-                changed |= self._bury(item)  # another room's, or moved away from ours
+                self._bury(item)  # another room's, or moved away from ours
         for item in deletes:
             held = self._state.bookings.get(item.order_id)
             if held is not None and item.update_ms < held.update_ms:
                 continue  # a stale delete must not remove a newer booking
-            changed |= self._bury(item)
+            self._bury(item)
         stamps = [i.update_ms for i in (*adds, *deletes)]
         if stamps:
             self._state.cursor = max(self._state.cursor or 0, *stamps)
-        return changed
+        return self._state.bookings != before
 
     def _prune(self, now: datetime) -> None:
         horizon = to_millis(now - KEEP_PAST)

@@ -189,7 +189,7 @@ class YunzhijiaCloud(LoopbackCloud):
         self.feed: list[_FeedRecord] = []
         self.meetings: dict[str, _YzjMeeting] = {}
         self.actors: dict[str, list[dict[str, str]]] = {}
-        self.page_order = "forward"  # "reverse": serve pages last-first (out of order)
+        self.record_order = "oldest_first"  # "newest_first": pages out of updateTime order
         self.overlap = 0  # repeat the previous page's last N records (duplicates)
         self._clock = 1_538_201_890_395
         self._seq = 0
@@ -300,11 +300,10 @@ class YunzhijiaCloud(LoopbackCloud):
         if str(body.get("eid")) != self.eid:
             return _err(20001, "eid不存在")
         records = self._since(body)
+        if self.record_order == "newest_first":
+            records.reverse()  # a newer version of a booking arrives before its older one
         size = int(body.get("pageSize") or 50)
         index = int(body.get("pageIndex") or 1)
-        pages = max(1, -(-len(records) // size))
-        if self.page_order == "reverse":
-            index = pages - index + 1
         start = (index - 1) * size
         chosen = records[max(0, start - self.overlap) : start + size] if index >= 1 else []
         return _ok(

@@ -45,7 +45,7 @@ def register(sub: Any, sim_sub: Any) -> None:
         metavar="PORT",
         help="diagnostics page port (default 8080 if free, else a free one)",
     )
-    demo.set_defaults(func=cmd_demo, default_log_level="warning")
+    demo.set_defaults(func=cmd_demo, default_log_level="error")
 
     check = sub.add_parser(
         "check-config",

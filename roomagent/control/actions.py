@@ -30,6 +30,10 @@ class ActionError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        self.where = ""  # e.g. "step 3 (meeting.layout)" inside a macro
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
 
 
 class ActionNotApplicable(ActionError):
@@ -433,7 +437,8 @@ class ActionRunner:
             try:
                 result = await self.run(step)
             except ActionError as exc:
-                raise type(exc)(f"step {index} ({step.action}): {exc.message}") from None
+                exc.where = f"step {index} ({step.action})"
+                raise
             if on_step is not None:
                 await on_step(step, result)
         return f"macro of {len(steps)} steps done"

@@ -10,7 +10,7 @@ import logging
 import socket
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -91,6 +91,7 @@ class Agent:
         self._restart = anyio.Event()
         self._tg: TaskGroup | None = None
         self._link_note = ""
+        self._view_event = anyio.Event()
         self.machine.update(room=config.room.name)
 
     # ---- lifecycle ------------------------------------------------------------------------
@@ -114,6 +115,7 @@ class Agent:
 
     async def _start_parts(self, tg: TaskGroup) -> None:
         config = self.config
+        self.web = self.web_url = self.announcer = self.calendar = None
         self.machine = RoomStateMachine()
         self.machine.update(room=config.room.name)
         self.session = self._make_session(config)
@@ -129,7 +131,13 @@ class Agent:
             device.watch(self._device_watcher(section.name))
             self.machine.set_device(section.name, False)
             if device.kind == "panel":
-                feedback = PanelFeedback(section.name, config.feedback, self._panel_sender(device))
+                text = profile.line.text if profile.line else None
+                feedback = PanelFeedback(
+                    section.name,
+                    config.feedback,
+                    self._panel_sender(device),
+                    text_width=text.max_length if text else None,
+                )
                 self.panels[section.name] = feedback
                 tg.start_soon(feedback.run)
             tg.start_soon(device.run)
@@ -165,7 +173,7 @@ class Agent:
         if self.calendar is None:
             return
         self.calendar.watch(self._calendar_changed)
-        tg.start_soon(self.calendar.run)
+        tg.start_soon(self._optional, "calendar", self.calendar.run)
         tg.start_soon(self._calendar_ticker)
 
     async def _calendar_ticker(self) -> None:
@@ -198,14 +206,38 @@ class Agent:
         log.info("diagnostics page", extra=kv(url=self.web_url))
 
     async def _start_discovery(self, tg: TaskGroup) -> None:
-        if not self.config.discovery.enabled or self.web is None:
+        if not self.config.discovery.enabled or self.web is None or self.web.port is None:
             return
+        from roomagent.discovery.mdns import Announcer
+
+        self.announcer = Announcer(
+            self.config.room.name,
+            self.config.room.id or machine_id(),
+            self.web.port,
+            __version__,
+            page_port=self.web.port,
+            state=self.machine.view.state.value,
+        )
+        tg.start_soon(self._optional, "mDNS announcement", self.announcer.run)
+
+    async def _optional(self, what: str, func: Callable[[], Awaitable[None]]) -> None:
+        """Run a part the room can live without: its failure is logged, not fatal."""
         try:
-            from roomagent.discovery.mdns import Announcer
-        except ImportError:
-            return
-        self.announcer = Announcer.from_agent(self)
-        tg.start_soon(self.announcer.run)
+            await func()
+        except Exception as exc:
+            self._record("agent", "error", f"{what} off: {exc}", level=logging.ERROR)
+
+    async def wait_view(self, predicate: Callable[[RoomView], bool]) -> RoomView:
+        """Until the room view satisfies `predicate` (callers bound it with a timeout)."""
+        while not predicate(self.machine.view):
+            await self._view_event.wait()
+        return self.machine.view
+
+    async def wait_settled(self) -> RoomView:
+        """Until the Rooms link is up and every device is online."""
+        return await self.wait_view(
+            lambda v: v.state is not RoomState.ROOMS_OFFLINE and not v.devices_offline
+        )
 
     def request_restart(self) -> None:
         self._restart.set()
@@ -345,8 +377,9 @@ class Agent:
         if error is None:
             self._record(device, "action", f"button {button}: {label}: {result}")
             return
-        self.last_error = f"{label}: {error}"
-        self._record(device, "refused", f"button {button}: {label}: {error}", level=logging.WARNING)
+        where = f"{label} {result}" if result else label
+        self.last_error = f"{where}: {error}"
+        self._record(device, "refused", f"button {button}: {where}: {error}", level=logging.WARNING)
         panel = self.panels.get(device)
         if panel is not None:
             panel.notice(button, error)
@@ -355,6 +388,10 @@ class Agent:
         view = self.machine.view
         for panel in self.panels.values():
             panel.update(view)
+        if self.announcer is not None:
+            self.announcer.update(state=view.state.value)
+        changed, self._view_event = self._view_event, anyio.Event()
+        changed.set()
         self._emit({"type": "status", "room": self._room_dict(view)})
 
     def _record(self, source: str, kind: str, message: str, *, level: int = logging.INFO) -> None:

@@ -69,7 +69,7 @@ class _Held:
     started: anyio.Event = field(default_factory=anyio.Event)
 
 
-# report(device, button, label, error message or None, result)
+# report(device, button, label, error message or None, result — or where it failed)
 Report = Callable[[str, int, str, str | None, str], None]
 
 
@@ -125,7 +125,7 @@ class ButtonHandler:
             else:
                 result = await self.runner.run(bound.steps[0])
         except ActionError as exc:
-            self._report(device, button, bound.label, exc.message, "")
+            self._report(device, button, bound.label, exc.message, exc.where)
         else:
             self._report(device, button, bound.label, None, result)
         finally:

@@ -74,6 +74,16 @@ def render(rules: Sequence[FeedbackSection], view: RoomView, panel: str) -> Pane
     return frame
 
 
+def fit(text: str, width: int | None) -> str:
+    """Shorten to the panel's line width at a word boundary, marking the cut with '..'."""
+    if width is None or len(text) <= width:
+        return text
+    cut = text[: max(width - 2, 1)]
+    if " " in cut[width // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:") + ".."
+
+
 def notice_line(rules: Sequence[FeedbackSection], panel: str) -> int:
     """The panel's message line: its last text line in the rules, else line 1."""
     lines = [r.text_line for r in rules if r.device == panel and r.text_line is not None]
@@ -83,8 +93,16 @@ def notice_line(rules: Sequence[FeedbackSection], panel: str) -> int:
 class PanelFeedback:
     """Drives one panel. `update()`/`notice()` are sync (called from watchers); `run()` sends."""
 
-    def __init__(self, panel: str, rules: Sequence[FeedbackSection], send: Send) -> None:
+    def __init__(
+        self,
+        panel: str,
+        rules: Sequence[FeedbackSection],
+        send: Send,
+        *,
+        text_width: int | None = None,
+    ) -> None:
         self.panel = panel
+        self.text_width = text_width
         self.rules = list(rules)
         self._send = send
         self._view = RoomView()
@@ -111,7 +129,7 @@ class PanelFeedback:
         until = anyio.current_time() + seconds
         if led is not None:
             self._led_notices[led] = until
-        self._text_notice = (text, until)
+        self._text_notice = (fit(text, self.text_width), until)
         self._wake.set()
 
     def desired(self, now: float) -> PanelFrame:

@@ -1,0 +1,216 @@
+"""`roomagent demo`: the whole room in one process, for a newcomer with no hardware.
+
+A Rooms simulator, a virtual VISCA camera and a virtual ASCII keypad on pseudo-terminals,
+the diagnostics page and the agent wired to them with the bundled `examples/demo.toml`.
+The terminal drives the keypad: `3`+Enter taps button 3, `h3` holds it, `p7`/`r7` press and
+release. Without a usable stdin (CI, tests) it just runs until signalled or `--duration`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import socket
+import string
+import sys
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any, TextIO
+
+import anyio
+from anyio.abc import TaskGroup
+
+from roomagent.config.loader import parse_config
+from roomagent.config.model import AgentConfig
+from roomagent.control.agent import Agent
+from roomagent.control.bindings import describe_table
+from roomagent.devices.profiles import load_profile
+from roomagent.sim.camera import CameraEmulator
+from roomagent.sim.panel import PanelEmulator
+from roomagent.sim.rooms import RoomsSimulator
+
+PANEL_PROFILE = "generic-ascii-keypad"
+CAMERA_PROFILE = "sony-visca"
+DEFAULT_WEB_PORT = 8080
+ROOMS_PASSWORD_ENV = "ROOMAGENT_DEMO_ROOMS_PASSWORD"
+WEB_PASSWORD_ENV = "ROOMAGENT_DEMO_WEB_PASSWORD"
+# A held key (`hN`) stays down long enough for the keypad's hold time to pass.
+HOLD_SECONDS = 1.5
+TAP_SECONDS = 0.1
+# How long the demo waits for the simulator link and the virtual devices before its intro.
+SETTLE_SECONDS = 5.0
+# Agent events worth a line in the demo terminal (the rest is on the diagnostics page).
+SHOWN_EVENTS = ("action", "refused", "link", "online", "offline", "event", "error")
+
+
+def demo_config_text() -> str:
+    return (resources.files("roomagent") / "examples" / "demo.toml").read_text(encoding="utf-8")
+
+
+def demo_config(rooms_url: str, panel_port: str, camera_port: str, web_port: int) -> AgentConfig:
+    """The bundled demo config with the simulator's and the virtual ports filled in."""
+    text = string.Template(demo_config_text()).substitute(
+        rooms_url=rooms_url, panel_port=panel_port, camera_port=camera_port, web_port=web_port
+    )
+    return parse_config(text, "demo.toml")
+
+
+def pick_web_port(preferred: int = DEFAULT_WEB_PORT) -> int:
+    """`preferred` when free on 127.0.0.1, else 0 (the server picks one)."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", preferred))
+        except OSError:
+            return 0
+    return preferred
+
+
+def button_help(agent: Agent) -> list[str]:
+    """One line per panel button: what a tap and a hold do."""
+    by_button: dict[int, dict[str, str]] = {}
+    for row in describe_table(agent.table):
+        if row["device"] == "panel":
+            label = row["action"] if row["action"] != "macro" else f"macro ({row['steps']} steps)"
+            by_button.setdefault(row["button"], {})[row["on"]] = label
+    lines = []
+    for button, ons in sorted(by_button.items()):
+        text = ons.get("press", "-")
+        if "hold" in ons:
+            text += f"   (hold: {ons['hold']})"
+        lines.append(f"  {button:>2}  {text}")
+    return lines
+
+
+def intro(agent: Agent, sim: RoomsSimulator, web_line: str, out: TextIO) -> None:
+    print("roomagent demo: a simulated room is running.", file=out)
+    print(f"  Rooms simulator  {sim.url}", file=out)
+    for name, device in agent.devices.items():
+        print(f"  {device.kind:<7}  {name:<7} {device.port} ({device.profile.name})", file=out)
+    print(web_line, file=out)
+    print("Keypad buttons:", file=out)
+    for line in button_help(agent):
+        print(line, file=out)
+    print(
+        "Type a button number and Enter to tap it; hN holds it, pN/rN press/release it;\n"
+        "s shows the room status, q (or Ctrl-C) quits. Panel LEDs and text appear below.",
+        file=out,
+        flush=True,
+    )
+
+
+async def read_commands(
+    panel: PanelEmulator, agent: Agent, tg: TaskGroup, stop: Callable[[], None], out: TextIO
+) -> None:
+    """Terminal lines → keypad buttons. EOF (no terminal) ends reading, not the demo."""
+    fd = sys.stdin.fileno()
+    buffer = b""
+    while True:
+        await anyio.wait_readable(fd)
+        chunk = os.read(fd, 1024)
+        if not chunk:
+            return
+        buffer += chunk
+        while b"\n" in buffer:
+            raw, buffer = buffer.split(b"\n", 1)
+            command = raw.decode(errors="replace").strip().lower()
+            if command in ("q", "quit", "exit"):
+                stop()
+                return
+            handle_command(command, panel, agent, tg, out)
+
+
+def handle_command(
+    command: str, panel: PanelEmulator, agent: Agent, tg: TaskGroup, out: TextIO
+) -> None:
+    if not command:
+        return
+    if command == "s":
+        status = agent.status()
+        devices = ", ".join(
+            f"{d['name']} {'online' if d['online'] else 'offline'}" for d in status["devices"]
+        )
+        meeting = status["meeting"]
+        print(
+            f"[status] room {status['room']['state']}; Rooms {status['rooms']['link']}; "
+            f"meeting {meeting['status']} {meeting['code'] or ''}; {devices}",
+            file=out,
+            flush=True,
+        )
+        return
+    kind, digits = (command[0], command[1:]) if command[0] in "hpr" else ("t", command)
+    if not digits.isdigit():
+        print(f"[demo] unknown input {command!r}: type e.g. 1, h3, p7, r7, s or q", file=out)
+        return
+    button = int(digits)
+    if kind == "p":
+        tg.start_soon(panel.press, button)
+    elif kind == "r":
+        tg.start_soon(panel.release, button)
+    else:
+        tg.start_soon(_press_for, panel, button, HOLD_SECONDS if kind == "h" else TAP_SECONDS)
+
+
+async def _press_for(panel: PanelEmulator, button: int, seconds: float) -> None:
+    await panel.press(button)
+    await anyio.sleep(seconds)
+    await panel.release(button)
+
+
+async def run_demo(duration: float | None = None, web_port: int | None = None) -> int:
+    out = sys.stdout
+    rooms_password = secrets.token_urlsafe(12)
+    web_password = secrets.token_urlsafe(9)
+    # The agent reads secrets from the environment, as in production.
+    os.environ[ROOMS_PASSWORD_ENV] = rooms_password
+    os.environ[WEB_PASSWORD_ENV] = web_password
+    port = pick_web_port() if web_port is None else web_port
+    camera = CameraEmulator(load_profile(CAMERA_PROFILE))
+    panel = PanelEmulator(load_profile(PANEL_PROFILE))
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with RoomsSimulator(password=rooms_password) as sim, camera, panel:
+            config = demo_config(sim.url, panel.path, camera.path, port)
+            agent = Agent(config, base_dir=Path("."))
+            panel.on_change = lambda change: print(f"[panel] {change}", file=out, flush=True)
+            async with anyio.create_task_group() as tg:
+                await tg.start(agent.run)
+                with anyio.move_on_after(SETTLE_SECONDS):
+                    await agent.wait_settled()
+                intro(agent, sim, _web_line(agent, config, web_password), out)
+                agent.watch(lambda update: _show_event(update, out))
+                stop = tg.cancel_scope.cancel
+                if _stdin_usable():
+                    tg.start_soon(read_commands, panel, agent, tg, stop, out)
+                if duration is not None:
+                    tg.start_soon(_stop_after, duration, stop)
+                async for _ in signals:
+                    break
+                stop()
+    print("roomagent demo: stopped.", file=out, flush=True)
+    return 0
+
+
+def _show_event(update: dict[str, Any], out: TextIO) -> None:
+    event = update.get("event")
+    if update.get("type") == "event" and event and event["kind"] in SHOWN_EVENTS:
+        print(f"[agent] {event['message']}", file=out, flush=True)
+
+
+def _web_line(agent: Agent, config: AgentConfig, password: str) -> str:
+    if agent.web is None or agent.web.port is None:
+        return "diagnostics: off (see the log above)"
+    return f"diagnostics: {agent.web.url} user={config.web.user} password={password}"
+
+
+def _stdin_usable() -> bool:
+    try:
+        os.fstat(sys.stdin.fileno())
+    except (OSError, ValueError, AttributeError):
+        return False
+    return True
+
+
+async def _stop_after(seconds: float, stop: Callable[[], Any]) -> None:
+    await anyio.sleep(seconds)
+    stop()

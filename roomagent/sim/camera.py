@@ -67,12 +67,12 @@ class CameraEmulator(SerialEmulator):
     async def handle(self, data: bytes) -> None:
         if self.profile.family != "visca":
             for frame in self._pelco.feed(data):
-                self.received.append(pelco.encode(self._pelco.variant, frame))
+                self.record(pelco.encode(self._pelco.variant, frame))
                 if frame.address == self.address and not self.muted:
                     self._apply_pelco(frame)
             return
         for raw in self._visca.feed(data):
-            self.received.append(raw)
+            self.record(raw)
             if not self.muted:
                 await self._on_visca(raw)
 

@@ -25,10 +25,22 @@ class SerialEmulator(ABC):
         self.muted = False
         self._tg: TaskGroup | None = None
         self._outer: TaskGroup | None = None
+        self._received_changed = anyio.Event()
 
     @property
     def path(self) -> str:
         return self.port.path
+
+    def record(self, item: Any) -> None:
+        self.received.append(item)
+        self._received_changed.set()
+        self._received_changed = anyio.Event()
+
+    async def wait_received(self, count: int) -> list[Any]:
+        """Until at least `count` frames/lines have arrived (tests await this, no sleeps)."""
+        while len(self.received) < count:
+            await self._received_changed.wait()
+        return self.received
 
     # ---- faults a test or a person can inject ----
 

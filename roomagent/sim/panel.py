@@ -60,7 +60,7 @@ class PanelEmulator(SerialEmulator):
 
     async def handle(self, data: bytes) -> None:
         for line in self._framer.feed(data):
-            self.received.append(line)
+            self.record(line)
             if not self.muted:
                 await self._on_line(line)
 

@@ -336,7 +336,6 @@ class RoomCalendar:
                 changed = await self._sync(active)
             except CloudError as exc:
                 self.last_error = str(exc)
-                log.warning("calendar sync failed", extra=kv(error=str(exc)))
                 raise
             finally:
                 if own:
@@ -376,6 +375,7 @@ class RoomCalendar:
     async def run(self) -> None:
         """Poll every `poll_seconds` until cancelled; failures are recorded in last_error."""
         client: YunzhijiaClient | None = None
+        reported: str | None = None
         try:
             while True:
                 try:
@@ -384,7 +384,13 @@ class RoomCalendar:
                     if self.section.no_show_release_minutes:
                         await self.release_no_show(client=client)
                 except CloudError as exc:
-                    self.last_error = str(exc)
+                    if str(exc) != reported:  # once per new problem, not every poll
+                        log.warning("calendar sync failed", extra=kv(error=str(exc)))
+                    self.last_error = reported = str(exc)
+                else:
+                    if reported:
+                        log.info("calendar sync recovered")
+                    reported = None
                 await anyio.sleep(self.section.poll_seconds)
         finally:
             if client is not None:

@@ -1,0 +1,163 @@
+"""`roomagent calendar`, `meeting-info` and `book` against the loopback clouds."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from roomagent.cli.main import main
+from roomagent.sim.clouds import HuaweiCloud, QuanshiCloud, YunzhijiaCloud
+
+from .conftest import HWM_TOKEN, QS_TOKEN, ROOM, YZJ_TOKEN, write_config
+
+NOW = datetime.now(UTC).replace(second=0, microsecond=0)
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    # main() installs its own stdout log handler; put the test runner's back afterwards.
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _yzj_config(tmp_path: Path, cloud: YunzhijiaCloud, eid: str = "10109") -> Path:
+    return write_config(
+        tmp_path,
+        f"""
+[calendar.yunzhijia]
+base_url = "{cloud.url}"
+eid = "{eid}"
+room_name = "{ROOM}"
+token_env = "ROOMAGENT_YZJ_TOKEN"
+poll_seconds = 30
+timeout = 0.5
+""",
+    )
+
+
+def test_calendar_prints_json_lines_sorted_by_start(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, yzj_cloud: YunzhijiaCloud, tokens: None
+) -> None:
+    late = yzj_cloud.add_booking(ROOM, NOW + timedelta(hours=3), NOW + timedelta(hours=4), "Late")
+    yzj_cloud.add_booking("A304", NOW + timedelta(hours=1), NOW + timedelta(hours=2), "Other")
+    early = yzj_cloud.add_booking(ROOM, NOW + timedelta(hours=1), NOW + timedelta(hours=2), "早会")
+    code, out, err = _run(capsys, "calendar", "--config", str(_yzj_config(tmp_path, yzj_cloud)))
+    assert (code, err) == (0, "")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert [line["orderId"] for line in lines] == [early["orderId"], late["orderId"]]
+    assert set(lines[0]) == {"orderId", "title", "start", "end", "booked_by"}
+    assert lines[0]["title"] == "早会" and lines[0]["booked_by"] == "何****"
+    assert datetime.fromisoformat(lines[0]["start"]) == NOW + timedelta(hours=1)
+    assert YZJ_TOKEN not in out
+
+
+def test_calendar_vendor_error_exits_1_with_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, yzj_cloud: YunzhijiaCloud, tokens: None
+) -> None:
+    config = _yzj_config(tmp_path, yzj_cloud, eid="404")
+    code, out, err = _run(capsys, "calendar", "--config", str(config))
+    assert code == 1 and out == ""
+    assert err == "roomagent: error: Yunzhijia: eid不存在 (errorCode 20001)\n"
+
+
+def test_calendar_missing_token_names_the_variable(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    yzj_cloud: YunzhijiaCloud,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("ROOMAGENT_YZJ_TOKEN", raising=False)
+    code, _, err = _run(capsys, "calendar", "--config", str(_yzj_config(tmp_path, yzj_cloud)))
+    assert code == 1 and "ROOMAGENT_YZJ_TOKEN" in err
+    assert yzj_cloud.requests == []
+
+
+def test_calendar_not_configured(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = _run(capsys, "calendar", "--config", str(write_config(tmp_path, "")))
+    assert code == 1 and "[calendar.yunzhijia]" in err
+
+
+def test_meeting_info_prints_the_meeting_with_passcodes_masked(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, qs_cloud: QuanshiCloud, tokens: None
+) -> None:
+    config = write_config(tmp_path, f'[cloud.quanshi]\nurl = "{qs_cloud.endpoint}"\n')
+    link = "https://mtest.qsh1.cn/k/mkIW3Txa0Uk"
+    code, out, err = _run(capsys, "meeting-info", link, "--config", str(config))
+    assert (code, err) == (0, "")
+    shown = json.loads(out)
+    assert shown["title"] == "哦" and shown["status"] == "created"
+    assert shown["host_passcode"] == "***" and shown["attendee_passcode"] == "***"
+    assert "201501000037434973" not in out and "201501000037434974" not in out
+    assert QS_TOKEN not in out
+
+
+def test_meeting_info_unknown_link(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, qs_cloud: QuanshiCloud, tokens: None
+) -> None:
+    config = write_config(tmp_path, f'[cloud.quanshi]\nurl = "{qs_cloud.endpoint}"\n')
+    code, _, err = _run(capsys, "meeting-info", "https://x.cn/k/nope", "--config", str(config))
+    assert code == 1 and "conference not found" in err
+
+
+def _hwm_config(tmp_path: Path, cloud: HuaweiCloud) -> str:
+    return str(write_config(tmp_path, f'[cloud.huawei]\nbase_url = "{cloud.url}"\n'))
+
+
+def test_book_huawei(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, hwm_cloud: HuaweiCloud, tokens: None
+) -> None:
+    start = (NOW + timedelta(days=1)).isoformat()
+    code, out, err = _run(
+        capsys, "book", "--config", _hwm_config(tmp_path, hwm_cloud), "--provider", "huawei",
+        "--subject", "Board", "--start", start, "--minutes", "60",
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    assert json.loads(out)["conference_id"] in hwm_cloud.conferences
+    assert hwm_cloud.requests[0].body["confLen"] == 60
+    assert HWM_TOKEN not in out
+
+
+@pytest.mark.parametrize(
+    ("args", "rule"),
+    [
+        (["--minutes", "14"], "confLen: length must be 15..1440 minutes (got 14)"),
+        (["--minutes", "1441"], "(got 1441)"),
+        (["--start", "2020-01-01T10:00+08:00"], "start must be later than now"),
+        (["--kind", "personal"], "vmrId: required for a personal meeting"),
+        (["--custom", "c" * 65], "openCustomPara: at most 64 characters (got 65)"),
+        (["--start", "tomorrow"], "--start: not an ISO 8601 time"),
+    ],
+)
+def test_book_validation_fails_without_contacting_the_server(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    hwm_cloud: HuaweiCloud,
+    tokens: None,
+    args: list[str],
+    rule: str,
+) -> None:
+    base = {"--start": (NOW + timedelta(days=1)).isoformat(), "--minutes": "30"}
+    for flag, value in zip(args[::2], args[1::2], strict=True):
+        base[flag] = value
+    flat = [part for pair in base.items() for part in pair]
+    code, out, err = _run(
+        capsys, "book", "--config", _hwm_config(tmp_path, hwm_cloud), "--provider", "huawei",
+        "--subject", "S", *flat,
+    )  # fmt: skip
+    assert code == 1 and out == ""
+    assert rule in err and err.count("\n") == 1
+    assert hwm_cloud.requests == []  # the server saw nothing

@@ -11,6 +11,7 @@ import json
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
@@ -101,14 +102,17 @@ class _Target:
 def _target(args: argparse.Namespace) -> _Target:
     """URL and password: --url over the config file; the password never from argv."""
     section = RoomsSection()
+    secret_file = None
     if args.config:
         try:
             section = load_config(args.config).rooms
         except ConfigError as exc:
             raise CliError(str(exc), EXIT_FAILED) from None
+        if section.password_file is not None:  # relative to the config file, like its other paths
+            secret_file = Path(args.config).parent / section.password_file
     try:
         password = read_secret(
-            section.password_env or PASSWORD_ENV, section.password_file, what="Rooms password"
+            section.password_env or PASSWORD_ENV, secret_file, what="Rooms password"
         )
     except SecretUnavailable as exc:
         raise CliError(str(exc), EXIT_FAILED) from None

@@ -252,7 +252,7 @@ class RoomsSimulator:
             compression=None,
         )
         self.port = self._server.sockets[0].getsockname()[1]
-        log.info("rooms simulator listening", extra=kv(url=self.url))
+        log.debug("rooms simulator listening", extra=kv(url=self.url))
 
     async def _close(self, *, abort: bool) -> None:
         if abort:

@@ -100,7 +100,7 @@ json_values = st.recursive(
             max_size=5,
         )
     ),
-    max_leaves=20,
+    max_leaves=10,
 )
 
 shaped = st.fixed_dictionaries(
@@ -117,7 +117,7 @@ shaped = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.one_of(json_values, shaped))
 def test_parser_never_raises_on_any_json(value: object) -> None:
     text = json.dumps(value)
@@ -125,7 +125,7 @@ def test_parser_never_raises_on_any_json(value: object) -> None:
     assert parse_request(text) is not None
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(shaped, st.integers(min_value=0, max_value=200), st.text(max_size=6), st.binary(max_size=6))
 def test_parser_never_raises_on_mutated_frames(
     value: object, at: int, insert: str, raw: bytes

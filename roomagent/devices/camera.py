@@ -87,14 +87,17 @@ class CameraDriver(Driver):
             if direction not in visca.PT_DIRECTIONS or direction == "stop":
                 allowed = ", ".join(d for d in visca.PT_DIRECTIONS if d != "stop")
                 raise CommandUsageError(f"direction must be one of {allowed} (got {direction!r})")
-            rest = list(args[1:] if name == "pt_drive" else args)
-            pan = parse_int("pan speed", rest[0], s.pan_speed) if rest else s.pan_speed.fallback
-            tilt_arg = rest[1] if len(rest) > 1 else (rest[0] if rest else None)
-            tilt = (
-                parse_int("tilt speed", tilt_arg, s.tilt_speed)
-                if tilt_arg is not None
-                else s.tilt_speed.fallback
-            )
+            if name == "pt_drive":
+                pan_arg, tilt_arg = (list(args[1:]) + [None, None])[:2]
+            else:  # one SPEED for the axis that moves; the other keeps its default
+                pan_arg = speed if name.startswith("pan") else None
+                tilt_arg = speed if name.startswith("tilt") else None
+            pan = s.pan_speed.fallback
+            tilt = s.tilt_speed.fallback
+            if pan_arg is not None:
+                pan = parse_int("pan speed", pan_arg, s.pan_speed)
+            if tilt_arg is not None:
+                tilt = parse_int("tilt speed", tilt_arg, s.tilt_speed)
             return CameraCommand(name, "pt", (direction, pan, tilt), "pt")
         if name in ("zoom_tele", "zoom_wide", "focus_far", "focus_near"):
             group, action = name.split("_")

@@ -235,6 +235,7 @@ class Device:
         transport.open()  # PortOpenError
         self._transport = transport
         result: dict[str, Any] = {}
+        failure: DeviceError | None = None
         try:
             async with anyio.create_task_group() as tg:
                 self._tg = tg
@@ -243,12 +244,15 @@ class Device:
                     with anyio.fail_after(limit_s) if limit_s else _no_limit():
                         result = await self._driver.execute(prepared)
                 except TimeoutError:
-                    raise DeviceTimeout(f"no outcome within {limit_s:g} s") from None
-                finally:
-                    tg.cancel_scope.cancel()
+                    failure = DeviceTimeout(f"no outcome within {limit_s:g} s")
+                except DeviceError as exc:  # raised after the task group, not inside a group
+                    failure = exc
+                tg.cancel_scope.cancel()
         finally:
             self._tg, self._transport = None, None
             transport.close()
+        if failure is not None:
+            raise failure
         if self._loss_reason:
             raise DeviceOffline(self._loss_reason)
         return result

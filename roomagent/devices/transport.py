@@ -6,6 +6,7 @@ non-blocking fd, writes with `anyio.wait_writable` when the kernel buffer is ful
 
 from __future__ import annotations
 
+import contextlib
 import os
 import termios
 
@@ -77,7 +78,8 @@ class SerialTransport:
 
     def close(self) -> None:
         if self._fd is not None:
-            anyio.notify_closing(self._fd)  # wake a reader blocked on this fd
+            with contextlib.suppress(RuntimeError):  # RuntimeError: no event loop running
+                anyio.notify_closing(self._fd)  # wake a reader blocked on this fd
         port, self._serial, self._fd = self._serial, None, None
         if port is not None:
             try:

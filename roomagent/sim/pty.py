@@ -80,7 +80,8 @@ class VirtualPort:
     def _close_fds(self) -> None:
         fd, slave, self.fd, self._slave_fd = self.fd, self._slave_fd, None, None
         if fd is not None:
-            anyio.notify_closing(fd)
+            with contextlib.suppress(RuntimeError):  # no event loop (closing after a test)
+                anyio.notify_closing(fd)
             os.close(fd)
         if slave is not None:
             os.close(slave)

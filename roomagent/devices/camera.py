@@ -88,7 +88,7 @@ class CameraDriver(Driver):
                 allowed = ", ".join(d for d in visca.PT_DIRECTIONS if d != "stop")
                 raise CommandUsageError(f"direction must be one of {allowed} (got {direction!r})")
             if name == "pt_drive":
-                pan_arg, tilt_arg = (list(args[1:]) + [None, None])[:2]
+                pan_arg, tilt_arg = [*args[1:], None, None][:2]
             else:  # one SPEED for the axis that moves; the other keeps its default
                 pan_arg = speed if name.startswith("pan") else None
                 tilt_arg = speed if name.startswith("tilt") else None

@@ -6,8 +6,7 @@ import anyio
 import pytest
 from devices_support import FAST_TIMEOUTS, make_profile, running
 
-from roomagent.devices import Device, DeviceError, DeviceOffline, PortOpenError, run_command
-from roomagent.devices import visca
+from roomagent.devices import Device, DeviceError, DeviceOffline, PortOpenError, run_command, visca
 from roomagent.sim.camera import CameraEmulator
 
 pytestmark = pytest.mark.anyio

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import anyio
+import anyio.lowlevel
 import pytest
 from devices_support import FAST_TIMEOUTS, FAST_VISCA, FarEnd, make_profile, running
 
@@ -143,7 +144,7 @@ async def test_two_sockets_then_queue_locally(far_end: FarEnd) -> None:
 
         for n in (1, 2, 3):
             tg.start_soon(recall, n)
-            await anyio.sleep(0)  # fix the queue order
+            await anyio.lowlevel.checkpoint()  # fix the queue order
         assert (await far_end.visca_frame())[-2] == 1
         await far_end.send(visca.ack(1, 1))
         assert (await far_end.visca_frame())[-2] == 2
@@ -169,7 +170,7 @@ async def test_buffer_full_decoded_and_emulator_answers_it() -> None:
         device = Device("cam", camera.path, profile)
         async with running(device):
             camera.sockets.update({1: b"x", 2: b"y"})  # another controller keeps both busy
-            with pytest.raises(DeviceError, match="^command buffer full$"):
+            with pytest.raises(DeviceError, match=r"^command buffer full$"):
                 await device.command("home")
 
 
@@ -250,9 +251,9 @@ async def test_stop_supersedes_an_unsent_start(far_end: FarEnd) -> None:
         tg.start_soon(device.command, "preset_recall", 1)
         await far_end.visca_frame()  # the recall is waiting for its ACK: nothing else goes
         tg.start_soon(start)
-        await anyio.sleep(0)
+        await anyio.lowlevel.checkpoint()
         tg.start_soon(device.command, "zoom_stop")
-        await anyio.sleep(0)
+        await anyio.lowlevel.checkpoint()
         await far_end.send(visca.ack(1, 1))
         assert await far_end.visca_frame() == H("81 01 04 07 00 FF")
         await far_end.send(visca.ack(1, 2) + visca.completion(1, 2) + visca.completion(1, 1))

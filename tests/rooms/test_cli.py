@@ -14,7 +14,8 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from roomagent.rooms.models import MeetingStatus
 from roomagent.sim.rooms import RoomsSimulator
-from tests.rooms.conftest import PASSWORD
+
+from .conftest import PASSWORD
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from websockets.asyncio.server import ServerConnection, serve
 
 from roomagent.rooms import RoomsAuthFailed, RoomsError, RoomsRefused
 from roomagent.rooms.protocol import error_frame, event_frame, result_frame
-from tests.rooms.conftest import make_session, running
+
+from .conftest import make_session, running
 
 pytestmark = pytest.mark.anyio
 

@@ -21,7 +21,8 @@ from roomagent.rooms import (
 )
 from roomagent.rooms.session import backoff_delay
 from roomagent.sim.rooms import GARBAGE_KINDS, RoomsSimulator
-from tests.rooms.conftest import PASSWORD, make_session, running, wait_for, wait_link
+
+from .conftest import PASSWORD, make_session, running, wait_for, wait_link
 
 pytestmark = pytest.mark.anyio
 

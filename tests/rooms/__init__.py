@@ -1,0 +1,1 @@
+"""Rooms session, simulator and CLI tests."""

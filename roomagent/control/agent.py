@@ -28,7 +28,7 @@ from roomagent.control.actions import (
     parse_action,
 )
 from roomagent.control.bindings import Bound, ButtonHandler, Key, build_table
-from roomagent.control.feedback import PanelFeedback
+from roomagent.control.feedback import NOTICE_SECONDS, PanelFeedback
 from roomagent.control.state import RoomState, RoomStateMachine, RoomView
 from roomagent.devices.device import Device, DeviceEvent
 from roomagent.devices.errors import DeviceError
@@ -69,8 +69,15 @@ def mask_secrets(value: Any) -> Any:
 
 
 class Agent:
-    def __init__(self, config: AgentConfig, *, base_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        config: AgentConfig,
+        *,
+        base_dir: Path | None = None,
+        notice_seconds: float = NOTICE_SECONDS,
+    ) -> None:
         self.config = config
+        self.notice_seconds = notice_seconds
         self.base_dir = base_dir or Path(".")
         self.started_at = time.monotonic()
         self.machine = RoomStateMachine()
@@ -382,7 +389,7 @@ class Agent:
         self._record(device, "refused", f"button {button}: {where}: {error}", level=logging.WARNING)
         panel = self.panels.get(device)
         if panel is not None:
-            panel.notice(button, error)
+            panel.notice(button, error, self.notice_seconds)
 
     def _view_changed(self) -> None:
         view = self.machine.view

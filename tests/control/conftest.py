@@ -2,9 +2,93 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import anyio
 import pytest
+
+from roomagent.control.agent import Agent
+from roomagent.control.demo import demo_config
+from roomagent.devices.profiles import load_profile
+from roomagent.sim.camera import CameraEmulator
+from roomagent.sim.panel import PanelEmulator
+from roomagent.sim.rooms import RoomsSimulator
 
 
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+ROOMS_PASSWORD = "sim-secret-pw"
+WAIT_S = 5.0
+
+
+@dataclass
+class Room:
+    """A whole room on loopback: simulator, virtual camera and keypad, and the agent."""
+
+    sim: RoomsSimulator
+    camera: CameraEmulator
+    panel: PanelEmulator
+    agent: Agent
+    changes: list[str] = field(default_factory=list)
+
+    async def panel_shows(self, predicate: Callable[[PanelEmulator], bool]) -> None:
+        """Until the keypad shows what `predicate` wants (awaits its LED/text changes)."""
+        with anyio.fail_after(WAIT_S):
+            while not predicate(self.panel):
+                await self.panel.wait_change()
+
+    def led(self, n: int) -> str:
+        return self.panel.leds.get(n, ("off", None))[0]
+
+    def meeting_calls(self, action: str | None = None) -> list[dict[str, object]]:
+        return [
+            p
+            for _, p in self.sim.calls("Call/Meeting")
+            if action is None or p.get("action") == action
+        ]
+
+    async def until(self, predicate: Callable[[], bool]) -> None:
+        """For state with no change event: the camera emulator's frames and movement."""
+        with anyio.fail_after(WAIT_S):
+            while not predicate():  # noqa: ASYNC110 (the emulator offers no event to await)
+                await anyio.sleep(0.01)
+
+
+@contextlib.asynccontextmanager
+async def running_room(tmp_path: Path, *, event_delay: float = 0.05) -> AsyncIterator[Room]:
+    secret = tmp_path / "rooms.pw"
+    secret.write_text(ROOMS_PASSWORD + "\n")
+    camera = CameraEmulator(load_profile("sony-visca"))
+    panel = PanelEmulator(load_profile("generic-ascii-keypad"))
+    sim = RoomsSimulator(password=ROOMS_PASSWORD, event_delay=event_delay)
+    async with sim, camera, panel:
+        config = demo_config(sim.url, panel.path, camera.path, 0)
+        config = config.model_copy(
+            update={
+                "rooms": config.rooms.model_copy(update={"password_file": secret}),
+                "web": config.web.model_copy(update={"enabled": False}),
+                "discovery": config.discovery.model_copy(update={"enabled": False}),
+            }
+        )
+        agent = Agent(config, notice_seconds=1.0)  # short notices keep the tests quick
+        room = Room(sim, camera, panel, agent)
+        panel.on_change = room.changes.append
+        async with anyio.create_task_group() as tg:
+            await tg.start(agent.run)
+            with anyio.fail_after(WAIT_S):
+                await agent.wait_settled()
+            await room.panel_shows(
+                lambda p: (
+                    p.text.get(1) == "Demo room: ready"
+                    and p.leds.get(16, ("off",))[0] == "off"
+                    and not p.text.get(2)
+                )
+            )
+            yield room
+            tg.cancel_scope.cancel()

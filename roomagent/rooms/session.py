@@ -41,6 +41,7 @@ from roomagent.rooms.errors import (
 )
 from roomagent.rooms.mirror import MeetingMirror
 from roomagent.rooms.models import (
+    SECRET_KEYS,
     ActionParams,
     MeetingModule,
     RoomsEvent,
@@ -163,6 +164,8 @@ class RoomsSession:
         open_timeout: float | None = None,
     ) -> None:
         register_secret(password)
+        if password:  # websockets' debug log shows the handshake header
+            register_secret(auth_subprotocol(password))
         self.url = url
         self._password = password
         self.subscribe = tuple(subscribe)
@@ -558,6 +561,8 @@ class RoomsSession:
     ) -> RoomsEvent | None:
         """Call/Meeting ACTION. wait=False → None once accepted; wait=True → the outcome event."""
         spec, args = validate_action(action, params)
+        for key in SECRET_KEYS:  # a meeting passcode must not reach a log line
+            register_secret(getattr(args, key, None))
         self._require_ready()
         self.counters["calls"] += 1
         waiter: _OutcomeWaiter | None = None

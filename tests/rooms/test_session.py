@@ -376,3 +376,35 @@ def test_backoff_first_immediate_then_capped() -> None:
     delays = [backoff_delay(n, 4.0) for n in range(1, 12)]
     assert all(0 < d <= 4.0 for d in delays)
     assert max(delays[6:]) > 1.9  # reached the cap region
+
+
+async def test_no_password_or_passcode_in_debug_logs(sim: RoomsSimulator) -> None:
+    import base64
+    import io
+    import logging
+
+    from roomagent.logsetup import LogfmtFormatter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(LogfmtFormatter())
+    root = logging.getLogger()
+    old_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    logging.getLogger("websockets").setLevel(logging.DEBUG)
+    try:
+        sim.meeting_passwords["123456789"] = "864209"
+        async with running(make_session(sim.url)) as session:
+            await session.call(
+                "JoinMeeting", {"meeting_code": "123456789", "password": "864209"}, wait=True
+            )
+            await session.query(["Meeting"])
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(old_level)
+        logging.getLogger("websockets").setLevel(logging.WARNING)
+    text = stream.getvalue()
+    assert "JoinMeeting" in text  # websockets logged the frames (with *** for the passcode)
+    for secret in (PASSWORD, "864209", base64.b64encode(PASSWORD.encode()).decode()):
+        assert secret not in text

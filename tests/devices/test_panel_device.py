@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from devices_support import FarEnd, make_profile, running
 
-from roomagent.devices import Device, DeviceError, DeviceTimeout, load_profile
+from roomagent.devices import Device, DeviceError, DeviceTimeout, Profile, load_profile
 from roomagent.devices.errors import CommandUsageError
 from roomagent.sim.panel import PanelEmulator
 
@@ -68,9 +68,13 @@ async def test_lutron_led_is_fire_and_forget_and_buttons() -> None:
             ]
 
 
-async def test_generic_synthesises_hold_once() -> None:
+def _generic_with_short_hold() -> Profile:
     shipped = Path(load_profile("generic-ascii-keypad").source).read_text(encoding="utf-8")
-    profile = make_profile(shipped.replace("hold_ms = 800", "hold_ms = 60"))
+    return make_profile(shipped.replace("hold_ms = 800", "hold_ms = 60"))
+
+
+async def test_generic_synthesises_hold_once() -> None:
+    profile = _generic_with_short_hold()
     async with PanelEmulator(profile) as panel:
         device = Device("keypad", panel.path, profile)
         async with running(device) as events:

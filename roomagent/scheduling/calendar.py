@@ -216,6 +216,7 @@ class RoomCalendar:
         self._lock = anyio.Lock()
         self._in_use_since: datetime | None = None
         self._released: set[str] = set()
+        self._elsewhere: dict[str, int] = {}  # other rooms' orderId → updateTime, this sync
         self._load()
 
     @classmethod
@@ -286,10 +287,22 @@ class RoomCalendar:
     def _seen_ms(self, order_id: str) -> int:
         held = self._state.bookings.get(order_id)
         tomb = self._state.tombstones.get(order_id)
-        return max(held.update_ms if held else -1, tomb.update_ms if tomb else -1)
+        return max(
+            held.update_ms if held else -1,
+            tomb.update_ms if tomb else -1,
+            self._elsewhere.get(order_id, -1),
+        )
 
     def _bury(self, item: FeedBooking) -> None:
-        self._state.bookings.pop(item.order_id, None)
+        """Forget a booking. Ours (held, or deleted in our room) leave a persisted tombstone;
+        other rooms' are only remembered for the current sync: later syncs start after the
+        cursor, so their older versions cannot come back, and the state file stays small."""
+        held = self._state.bookings.pop(item.order_id, None)
+        if held is None and not self._is_mine(item) and item.order_id not in self._state.tombstones:
+            self._elsewhere[item.order_id] = max(
+                self._elsewhere.get(item.order_id, -1), item.update_ms
+            )
+            return
         old = self._state.tombstones.get(item.order_id)
         if old is None or old.update_ms < item.update_ms:
             self._state.tombstones[item.order_id] = _Tombstone(item.update_ms, to_millis(item.end))
@@ -366,6 +379,8 @@ class RoomCalendar:
         except BaseException:
             self._state = saved
             raise
+        finally:
+            self._elsewhere.clear()
         log.info(
             "calendar synced",
             extra=kv(pages=pages, bookings=len(self._state.bookings), cursor=self._state.cursor),

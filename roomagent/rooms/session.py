@@ -252,6 +252,10 @@ class RoomsSession:
                 except RoomsError as exc:
                     self._set_link(LinkState.DISCONNECTED, str(exc))
                     error = exc
+                except Exception as exc:  # a bug or library surprise: reconnect, don't die
+                    log.error("rooms session failed", exc_info=True)
+                    error = RoomsDisconnected(f"Rooms session error: {type(exc).__name__}")
+                    self._set_link(LinkState.DISCONNECTED, str(error))
                 if not retry:
                     self._fatal = error
                     self._notify(RoomsChange("link", self.link))
@@ -438,7 +442,11 @@ class RoomsSession:
                 return exc
             self.counters["frames_in"] += 1
             self._frames_this_link += 1
-            self._dispatch(parse_frame(raw))
+            try:
+                self._dispatch(parse_frame(raw))
+            except Exception:  # hostile input is never fatal, whatever it trips over
+                self.counters["bad_frames"] += 1
+                log.warning("rooms frame handling failed", exc_info=True)
 
     def _dispatch(self, frame: Response | RoomsEvent | BadFrame) -> None:
         if isinstance(frame, Response):

@@ -106,9 +106,17 @@ async def read_commands(
     """Terminal lines → keypad buttons. EOF (no terminal) ends reading, not the demo."""
     fd = sys.stdin.fileno()
     buffer = b""
+    pollable = True
     while True:
-        await anyio.wait_readable(fd)
-        chunk = os.read(fd, 1024)
+        if pollable:
+            try:
+                await anyio.wait_readable(fd)
+            except OSError:
+                pollable = False  # a regular file or /dev/null: reads never block
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:
+            return
         if not chunk:
             return
         buffer += chunk

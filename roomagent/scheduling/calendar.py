@@ -372,7 +372,7 @@ class RoomCalendar:
                 page = await client.book_info(start_cursor, page_index, PAGE_SIZE)
                 changed |= self.apply_page(page.add, page.delete)
                 pages = page_index
-                if len(page.add) + len(page.delete) < PAGE_SIZE:
+                if len(page.add) + len(page.delete) + page.skipped < PAGE_SIZE:
                     break  # [assumption] a short page is the last one
             self._prune(datetime.now(UTC))
             await self._save()
@@ -402,6 +402,9 @@ class RoomCalendar:
                     if str(exc) != reported:  # once per new problem, not every poll
                         log.warning("calendar sync failed", extra=kv(error=str(exc)))
                     self.last_error = reported = str(exc)
+                except Exception as exc:  # a bug must not take the whole agent down
+                    log.exception("calendar sync crashed")
+                    self.last_error = reported = f"internal error: {type(exc).__name__}"
                 else:
                     if reported:
                         log.info("calendar sync recovered")
@@ -440,7 +443,12 @@ class RoomCalendar:
         return json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
 
     async def _save(self) -> None:
-        await anyio.to_thread.run_sync(write_atomic, self.state_path, self._encode())
+        try:
+            await anyio.to_thread.run_sync(write_atomic, self.state_path, self._encode())
+        except OSError as exc:
+            raise CloudError(
+                "calendar", f"cannot save the calendar to {self.state_path}: {exc.strerror}"
+            ) from None
 
     def _load(self) -> None:
         tmp = self.state_path.with_name(self.state_path.name + ".tmp")
@@ -469,7 +477,8 @@ class RoomCalendar:
             )
         except (ValueError, KeyError, TypeError, AttributeError, IndexError):
             aside = self.state_path.with_name(self.state_path.name + ".corrupt")
-            os.replace(self.state_path, aside)
+            with contextlib.suppress(OSError):  # kept for a post-mortem when possible
+                os.replace(self.state_path, aside)
             self._state = CalendarState()
             self.last_error = (
                 f"the saved calendar was unreadable (kept as {aside.name}); downloading it again"

@@ -10,6 +10,7 @@ Every call carries the OAuth2 token as `?accessToken=` (the seed: 作为url参�
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
@@ -17,6 +18,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from roomagent.config.model import YunzhijiaSection
+from roomagent.logsetup import kv
 from roomagent.scheduling.http import (
     CloudRefused,
     CloudValidationError,
@@ -31,6 +33,7 @@ from roomagent.scheduling.http import (
     unwrap_success_envelope,
 )
 
+log = logging.getLogger("roomagent.scheduling.yunzhijia")
 M = TypeVar("M", bound=BaseModel)
 PROVIDER = "Yunzhijia"
 FEED_PATH = "api/roomBook/third"
@@ -84,6 +87,7 @@ class BookInfoPage(_Wire):
     delete: Annotated[list[FeedBooking], BeforeValidator(_none_to_list)] = Field(
         default_factory=list
     )
+    skipped: int = 0  # malformed records left out
 
 
 class FreeRoom(_Wire):
@@ -287,7 +291,23 @@ class YunzhijiaClient:
         if last_ms is not None:
             body["lastTime"] = str(last_ms)
         data = await self._call(f"{FEED_PATH}/bookInfo", body, read=True)
-        return _parse(BookInfoPage, data or {})
+        if not isinstance(data, dict):
+            data = {}
+        page = BookInfoPage()
+        # One malformed booking must not block the room's calendar forever: it is skipped
+        # (and counted) while the rest of the page applies.
+        for key, target in (("add", page.add), ("delete", page.delete)):
+            for item in data.get(key) or []:
+                try:
+                    target.append(FeedBooking.model_validate(item))
+                except ValueError as exc:
+                    page.skipped += 1
+                    order = item.get("orderId") if isinstance(item, dict) else None
+                    log.warning(
+                        "skipped a malformed booking",
+                        extra=kv(order_id=order, problem=str(exc).splitlines()[0]),
+                    )
+        return page
 
     async def free_rooms(
         self,

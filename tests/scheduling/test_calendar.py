@@ -399,3 +399,35 @@ async def test_no_show_release_is_off_by_default_and_cancels_when_on(
     assert yzj_cloud.meetings == {} and unused.current(later) is None
     await unused.sync_once()  # the feed's delete agrees
     assert unused.current(later) is None
+
+
+@pytest.mark.anyio
+async def test_a_malformed_booking_is_skipped_not_blocking(
+    yzj_section: YunzhijiaSection, yzj_cloud: YunzhijiaCloud, tmp_path: Path
+) -> None:
+    good = _book(yzj_cloud, 1)
+    _book(yzj_cloud, 2)
+    yzj_cloud.feed[-1].booking["startTime"] = "next tuesday"  # the cloud sends garbage
+    calendar = _calendar(yzj_section, tmp_path)
+    await calendar.sync_once()
+    assert [b.order_id for b in calendar.bookings()] == [good["orderId"]]
+    assert calendar.last_error is None
+
+
+@pytest.mark.anyio
+async def test_unwritable_state_dir_is_a_plain_error_and_run_keeps_going(
+    yzj_section: YunzhijiaSection, yzj_cloud: YunzhijiaCloud, tmp_path: Path
+) -> None:
+    _book(yzj_cloud, 1)
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    calendar = RoomCalendar(yzj_section.model_copy(update={"poll_seconds": 1}), blocker)
+    with pytest.raises(CloudError, match="cannot save the calendar"):
+        await calendar.sync_once()
+    assert calendar.bookings() == []  # not half-applied
+    assert calendar.last_error is not None and "cannot save" in calendar.last_error
+    polled = anyio.Event()
+    calendar.watch(polled.set)
+    with anyio.move_on_after(1.5):  # run() must not raise; it only records the problem
+        await calendar.run()
+    assert not polled.is_set() and "cannot save" in (calendar.last_error or "")

@@ -8,13 +8,15 @@ release. Without a usable stdin (CI, tests) it just runs until signalled or `--d
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
 import socket
 import string
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, TextIO
@@ -55,6 +57,44 @@ def demo_config(rooms_url: str, panel_port: str, camera_port: str, web_port: int
         rooms_url=rooms_url, panel_port=panel_port, camera_port=camera_port, web_port=web_port
     )
     return parse_config(text, "demo.toml")
+
+
+@dataclass
+class VirtualRoom:
+    """A room with no hardware: simulator, virtual keypad and camera, and their config."""
+
+    sim: RoomsSimulator
+    camera: CameraEmulator
+    panel: PanelEmulator
+    config: AgentConfig
+
+
+@contextlib.asynccontextmanager
+async def virtual_room(
+    rooms_password: str,
+    *,
+    web_port: int = 0,
+    web: bool = True,
+    discovery: bool = True,
+    event_delay: float = 0.2,
+    password_file: Path | None = None,
+) -> AsyncIterator[VirtualRoom]:
+    """Start the simulator and the emulators; the demo config points at them. Used by the
+    demo, the tests and the benchmarks (the agent is the caller's)."""
+    camera = CameraEmulator(load_profile(CAMERA_PROFILE))
+    panel = PanelEmulator(load_profile(PANEL_PROFILE))
+    sim = RoomsSimulator(password=rooms_password, event_delay=event_delay)
+    async with sim, camera, panel:
+        config = demo_config(sim.url, panel.path, camera.path, web_port)
+        rooms = config.rooms.model_copy(update={"password_file": password_file})
+        config = config.model_copy(
+            update={
+                "rooms": rooms,
+                "web": config.web.model_copy(update={"enabled": web}),
+                "discovery": config.discovery.model_copy(update={"enabled": discovery}),
+            }
+        )
+        yield VirtualRoom(sim, camera, panel, config)
 
 
 def pick_web_port(preferred: int = DEFAULT_WEB_PORT) -> int:
@@ -174,18 +214,16 @@ async def run_demo(duration: float | None = None, web_port: int | None = None) -
     os.environ[ROOMS_PASSWORD_ENV] = rooms_password
     os.environ[WEB_PASSWORD_ENV] = web_password
     port = pick_web_port() if web_port is None else web_port
-    camera = CameraEmulator(load_profile(CAMERA_PROFILE))
-    panel = PanelEmulator(load_profile(PANEL_PROFILE))
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
-        async with RoomsSimulator(password=rooms_password) as sim, camera, panel:
-            config = demo_config(sim.url, panel.path, camera.path, port)
+        async with virtual_room(rooms_password, web_port=port) as room:
+            config, panel = room.config, room.panel
             agent = Agent(config, base_dir=Path("."))
             panel.on_change = lambda change: print(f"[panel] {change}", file=out, flush=True)
             async with anyio.create_task_group() as tg:
                 await tg.start(agent.run)
                 with anyio.move_on_after(SETTLE_SECONDS):
                     await agent.wait_settled()
-                intro(agent, sim, _web_line(agent, config, web_password), out)
+                intro(agent, room.sim, _web_line(agent, config, web_password), out)
                 agent.watch(lambda update: _show_event(update, out))
                 stop = tg.cancel_scope.cancel
                 if _stdin_usable():

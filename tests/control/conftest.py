@@ -11,8 +11,7 @@ import anyio
 import pytest
 
 from roomagent.control.agent import Agent
-from roomagent.control.demo import demo_config
-from roomagent.devices.profiles import load_profile
+from roomagent.control.demo import virtual_room
 from roomagent.sim.camera import CameraEmulator
 from roomagent.sim.panel import PanelEmulator
 from roomagent.sim.rooms import RoomsSimulator
@@ -64,21 +63,12 @@ class Room:
 async def running_room(tmp_path: Path, *, event_delay: float = 0.05) -> AsyncIterator[Room]:
     secret = tmp_path / "rooms.pw"
     secret.write_text(ROOMS_PASSWORD + "\n")
-    camera = CameraEmulator(load_profile("sony-visca"))
-    panel = PanelEmulator(load_profile("generic-ascii-keypad"))
-    sim = RoomsSimulator(password=ROOMS_PASSWORD, event_delay=event_delay)
-    async with sim, camera, panel:
-        config = demo_config(sim.url, panel.path, camera.path, 0)
-        config = config.model_copy(
-            update={
-                "rooms": config.rooms.model_copy(update={"password_file": secret}),
-                "web": config.web.model_copy(update={"enabled": False}),
-                "discovery": config.discovery.model_copy(update={"enabled": False}),
-            }
-        )
-        agent = Agent(config, notice_seconds=1.0)  # short notices keep the tests quick
-        room = Room(sim, camera, panel, agent)
-        panel.on_change = room.changes.append
+    async with virtual_room(
+        ROOMS_PASSWORD, web=False, discovery=False, event_delay=event_delay, password_file=secret
+    ) as parts:
+        agent = Agent(parts.config, notice_seconds=1.0)  # short notices keep the tests quick
+        room = Room(parts.sim, parts.camera, parts.panel, agent)
+        parts.panel.on_change = room.changes.append
         async with anyio.create_task_group() as tg:
             await tg.start(agent.run)
             with anyio.fail_after(WAIT_S):

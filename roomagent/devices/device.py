@@ -20,7 +20,7 @@ from roomagent.devices.errors import (
     PortLost,
 )
 from roomagent.devices.panel import LineDriver
-from roomagent.devices.profiles import Profile
+from roomagent.devices.profiles import Profile, load_profile
 from roomagent.devices.transport import SerialTransport
 from roomagent.logsetup import kv
 
@@ -59,7 +59,7 @@ class Device:
         self,
         name: str,
         port: str,
-        profile: Profile,
+        profile: Profile | str,
         address: int | None = None,
         *,
         backoff_initial: float = BACKOFF_INITIAL,
@@ -67,7 +67,7 @@ class Device:
     ) -> None:
         self.name = name
         self.port = port
-        self.profile = profile
+        self.profile = profile = load_profile(profile) if isinstance(profile, str) else profile
         self.address = check_address(profile, address)
         self.backoff_initial = backoff_initial
         self.backoff_cap = backoff_cap

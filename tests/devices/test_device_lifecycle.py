@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import anyio
 import pytest
 from devices_support import FAST_TIMEOUTS, make_profile, running
@@ -117,7 +120,7 @@ async def test_port_is_opened_exclusively() -> None:
                 await run_command(camera.path, profile, "inquire_power")
 
 
-async def test_missing_port_is_a_port_open_error(tmp_path: object) -> None:
+async def test_missing_port_is_a_port_open_error() -> None:
     with pytest.raises(PortOpenError, match="no such file"):
         await run_command("/nonexistent/ttyUSB9", make_profile(STARTUP_VISCA), "home")
 
@@ -129,3 +132,32 @@ async def test_one_shot_respects_overall_limit() -> None:
         with pytest.raises(DeviceError, match=r"no outcome within 0\.1 s|no ACK"):
             await run_command(camera.path, profile, "home", limit_s=0.1)
         assert camera.received == [visca.home(1)]
+
+
+async def test_emulator_attaches_to_a_socat_pair(tmp_path: Path) -> None:
+    """Attach mode: the emulator on one end of `socat pty,raw,echo=0 pty,raw,echo=0`."""
+    socat = shutil.which("socat")
+    if socat is None:
+        pytest.skip("socat is not installed")
+    agent_end, device_end = tmp_path / "agent", tmp_path / "device"
+    args = [
+        socat, "-d", "-d",
+        f"pty,raw,echo=0,link={agent_end}", f"pty,raw,echo=0,link={device_end}",
+    ]  # fmt: skip
+    async with await anyio.open_process(args) as proc:
+        try:
+            assert proc.stderr is not None
+            seen = b""
+            with anyio.fail_after(5):
+                while b"starting data transfer loop" not in seen:  # links exist by now
+                    seen += await proc.stderr.receive()
+            profile = make_profile(STARTUP_VISCA)
+            async with CameraEmulator(profile, port=str(device_end)) as camera:
+                assert camera.path == str(device_end)
+                device = make_device(str(agent_end))
+                async with running(device):
+                    assert await device.command("inquire_power") == {"power": "on"}
+                with pytest.raises(RuntimeError, match="cannot be unplugged"):
+                    camera.unplug()
+        finally:
+            proc.terminate()

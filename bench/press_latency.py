@@ -1,0 +1,236 @@
+"""Room control latency: a keypad press to the Call/Meeting on the wire, and a Rooms event to
+the LED frame on the keypad, next to the raw pty + websockets floor measured in the same run.
+
+    python3 bench/press_latency.py [--samples 1000]
+
+Everything runs in one process over real ptys and a real WebSocket (simulator, virtual
+keypad, agent), so the floor is what the same hops cost with nothing in between:
+  floor (press)  one pty line keypad→agent + one WebSocket text frame client→server
+  floor (event)  one WebSocket text frame server→client + one pty line agent→keypad
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+import tty
+from pathlib import Path
+
+import anyio
+from websockets.asyncio.client import connect
+from websockets.asyncio.server import ServerConnection, serve
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from roomagent.control.agent import Agent
+from roomagent.control.demo import virtual_room
+from roomagent.logsetup import setup_logging
+from roomagent.rooms.models import MeetingStatus
+
+PASSWORD = "bench-password"
+LAYOUT_BUTTON = 4  # demo config: meeting.layout switch_type 2 → one SwitchLayout per press
+JOIN_BUTTON = 2
+LINE = b"BTN 4 PRESS\r\n"
+
+
+def pct(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def now_us() -> float:
+    return time.perf_counter_ns() / 1000
+
+
+async def pty_one_way(n: int) -> list[float]:
+    """Raw floor: one line written on a pty master until it is read on the slave."""
+    master, slave = os.openpty()
+    tty.setraw(master)
+    tty.setraw(slave)
+    os.set_blocking(slave, False)
+    samples = []
+    try:
+        for _ in range(n):
+            start = now_us()
+            os.write(master, LINE)
+            got = b""
+            while not got.endswith(b"\n"):
+                await anyio.wait_readable(slave)
+                got += os.read(slave, 256)
+            samples.append(now_us() - start)
+    finally:
+        os.close(master)
+        os.close(slave)
+    return samples
+
+
+async def ws_one_way(n: int, *, to_server: bool) -> list[float]:
+    """Raw floor: one JSON-sized text frame from client to server (or back)."""
+    frame = '{"jsonrpc":"2.0","id":"1","method":"Call/Meeting","params":{"action":"SwitchLayout"}}'
+    arrived: list[float] = []
+    got = anyio.Event()
+    sent_at: list[float] = []
+
+    async def handler(ws: ServerConnection) -> None:
+        nonlocal got
+        async for _ in ws:
+            arrived.append(now_us() - sent_at[-1])
+            got.set()
+        return None
+
+    async def push(ws: ServerConnection) -> None:
+        await ws.recv()  # "go"
+        for _ in range(n):
+            sent_at.append(now_us())
+            await ws.send(frame)
+            await ws.recv()  # client's ack, so frames never queue
+
+    async with serve(handler if to_server else push, "127.0.0.1", 0, compression=None) as server:
+        port = server.sockets[0].getsockname()[1]
+        async with connect(f"ws://127.0.0.1:{port}", compression=None) as client:
+            if to_server:
+                for _ in range(n):
+                    got = anyio.Event()
+                    sent_at.append(now_us())
+                    await client.send(frame)
+                    await got.wait()
+            else:
+                await client.send("go")
+                for _ in range(n):
+                    await client.recv()
+                    arrived.append(now_us() - sent_at[-1])
+                    await client.send("ok")
+    return arrived
+
+
+async def agent_latencies(n: int) -> tuple[list[float], list[float]]:
+    press_us: list[float] = []
+    event_us: list[float] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        secret = Path(tmp) / "rooms.pw"
+        secret.write_text(PASSWORD)
+        async with virtual_room(
+            PASSWORD, web=False, discovery=False, event_delay=0.0, password_file=secret
+        ) as room:
+            agent = Agent(room.config)
+            led_seen: dict[str, float] = {}
+            led_changed = anyio.Event()
+
+            def on_change(change: str) -> None:
+                nonlocal led_changed
+                led_seen[change] = now_us()
+                led_changed.set()
+
+            room.panel.on_change = on_change
+            async with anyio.create_task_group() as tg:
+                await tg.start(agent.run)
+                with anyio.fail_after(10):
+                    await agent.wait_settled()
+                    await room.panel.tap(JOIN_BUTTON)
+                    await agent.wait_view(lambda v: v.state.value == "in_meeting")
+                for _ in range(n):
+                    finished = anyio.Event()
+                    unwatch = agent.watch(lambda u, f=finished: _when_done(u, f))
+                    call = tg_call(tg, room.sim)
+                    start = now_us()
+                    await room.panel.press(LAYOUT_BUTTON)
+                    await call.wait()
+                    press_us.append(call.at - start)
+                    await room.panel.release(LAYOUT_BUTTON)
+                    with anyio.fail_after(5):
+                        await finished.wait()  # outcome in: the next press is not "busy"
+                    unwatch()
+                # Event → LED: the host admits / ends the meeting; LED 1 follows.
+                for i in range(n):
+                    led_seen.clear()
+                    want = "led 1 on" if i % 2 else "led 1 off"
+                    start = now_us()
+                    if i % 2:
+                        room.sim.status = MeetingStatus.WAITING_ROOM
+                        await room.sim.admit()
+                    else:
+                        await room.sim.end_meeting()
+                    with anyio.fail_after(5):
+                        while want not in led_seen:
+                            led_changed = anyio.Event()
+                            await led_changed.wait()
+                    event_us.append(led_seen[want] - start)
+                    # Let the rest of the frame (other LEDs, text) go out before the next one.
+                    await agent_quiet(room)
+                tg.cancel_scope.cancel()
+    return press_us, event_us
+
+
+class _CallWaiter:
+    def __init__(self) -> None:
+        self.done = anyio.Event()
+        self.at = 0.0
+
+    async def wait(self) -> None:
+        await self.done.wait()
+
+
+def tg_call(tg: anyio.abc.TaskGroup, sim: object) -> _CallWaiter:
+    """Start waiting for the next Call/Meeting on the simulator; note when it arrives."""
+    waiter = _CallWaiter()
+
+    async def run() -> None:
+        await sim.next_call("Call/Meeting")  # type: ignore[attr-defined]
+        waiter.at = now_us()
+        waiter.done.set()
+
+    tg.start_soon(run)
+    return waiter
+
+
+def _when_done(update: dict[str, object], finished: anyio.Event) -> None:
+    event = update.get("event")
+    if isinstance(event, dict) and event.get("kind") in ("action", "refused"):
+        finished.set()
+
+
+async def agent_quiet(room: object) -> None:
+    """Until the keypad has had no LED/text change for 20 ms."""
+    while True:
+        with anyio.move_on_after(0.02) as scope:
+            await room.panel.wait_change()  # type: ignore[attr-defined]
+        if scope.cancelled_caught:
+            return
+
+
+def row(name: str, samples: list[float], floor: tuple[float, float] | None = None) -> None:
+    p50, p99 = pct(samples, 0.5), pct(samples, 0.99)
+    ratio = f"   ×{p50 / floor[0]:5.1f} p50  ×{p99 / floor[1]:5.1f} p99" if floor else ""
+    print(f"  {name:<24} p50 {p50:8.1f} µs   p99 {p99:8.1f} µs   n={len(samples)}{ratio}")
+
+
+WARM_UP = 100  # first samples of each raw loop are dropped (allocator, caches)
+
+
+async def main(samples: int) -> None:
+    setup_logging("error")
+    pty = (await pty_one_way(samples + WARM_UP))[WARM_UP:]
+    ws_up = (await ws_one_way(samples + WARM_UP, to_server=True))[WARM_UP:]
+    ws_down = (await ws_one_way(samples + WARM_UP, to_server=False))[WARM_UP:]
+    floor_press = [a + b for a, b in zip(sorted(pty), sorted(ws_up), strict=True)]
+    floor_event = [a + b for a, b in zip(sorted(ws_down), sorted(pty), strict=True)]
+    press, event = await agent_latencies(samples)
+    print(f"roomagent press/event latency ({samples} samples each, one process, loopback + ptys)")
+    row("raw pty line", pty)
+    row("raw ws client→server", ws_up)
+    row("raw ws server→client", ws_down)
+    fp = (pct(floor_press, 0.5), pct(floor_press, 0.99))
+    fe = (pct(floor_event, 0.5), pct(floor_event, 0.99))
+    row("floor press (pty+ws)", floor_press)
+    row("press → Call/Meeting", press, fp)
+    row("floor event (ws+pty)", floor_event)
+    row("event → LED frame", event, fe)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--samples", type=int, default=1000)
+    anyio.run(main, parser.parse_args().samples)

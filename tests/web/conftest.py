@@ -5,12 +5,17 @@ from __future__ import annotations
 import base64
 from collections.abc import AsyncIterator
 
+import hypothesis.internal.observability  # noqa: F401  (see below)
 import pytest
 
 from roomagent.config.model import WebSection
 from roomagent.web.server import WebServer
 
 from .small_agent import SmallAgent
+
+# Imported up front on purpose: after Playwright has run, CPython 3.11.7 can fail to compile
+# a module imported late ("AST constructor recursion depth mismatch"), and hypothesis's pytest
+# plugin imports this one in the terminal summary.
 
 USER = "admin"
 PASSWORD = "correct horse battery"

@@ -27,6 +27,7 @@
     pstn_call: ["Phone call (no meeting)", "idle"],
   };
   const ICONS = { ok: "✓", warn: "!", bad: "✕", idle: "•", wait: "…" };
+  const SOURCES = { api: "API", rooms: "Rooms", web: "Page", agent: "Agent", calendar: "Calendar" };
 
   const norm = (value) => String(value ?? "").toLowerCase().replace(/[\s-]+/g, "_");
   const human = (value) => {
@@ -48,12 +49,12 @@
 
   function clock(ts) {
     const date = toDate(ts);
-    return date ? date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" }) : "";
+    return date ? date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false }) : "";
   }
 
   function hm(ts) {
     const date = toDate(ts);
-    return date ? date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }) : "";
+    return date ? date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hour12: false }) : "";
   }
 
   function duration(seconds) {
@@ -219,7 +220,7 @@
       const item = el("li", "event");
       item.append(
         el("time", "event-time", clock(ev.ts)),
-        el("span", "event-source", human(ev.source)),
+        el("span", "event-source", SOURCES[ev.source] || human(ev.source)),
         el("span", "event-message", ev.message || human(ev.kind)),
       );
       list.append(item);

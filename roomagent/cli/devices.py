@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from collections.abc import Sequence
@@ -127,7 +128,10 @@ async def _run_sim(args: argparse.Namespace, profile: Profile) -> int:
     panel = PanelEmulator(profile, args.address, args.port)
     panel.on_change = lambda change: print(change, flush=True)
     print(f"panel emulator ({profile.name}) on {panel.path}", flush=True)
-    print("type a button number + Enter to tap it; h3 hold, p3 press, r3 release", flush=True)
+    print(
+        "type a button number + Enter to tap it; h3 long press (hold), p3 press, r3 release",
+        flush=True,
+    )
     async with panel:
         await _keyboard(panel)
         await anyio.sleep_forever()  # stdin closed: keep serving the agent
@@ -147,7 +151,7 @@ async def _keyboard(panel: Any) -> None:
 
 async def _read_keys(fd: int, panel: Any) -> None:
     pending = b""
-    actions = {"h": panel.hold, "p": panel.press, "r": panel.release}
+    actions = {"h": panel.long_press, "p": panel.press, "r": panel.release}
     while True:
         try:
             chunk = os.read(fd, 1024)
@@ -162,7 +166,9 @@ async def _read_keys(fd: int, panel: Any) -> None:
             word = raw.decode(errors="replace").strip().lower()
             action = actions.get(word[:1], panel.tap)
             number = word[1:] if word[:1] in actions else word
-            if number.isdigit():
+            if number.isdigit() and action == panel.long_press:
+                panel.spawn(functools.partial(action, int(number)))  # keep reading keys
+            elif number.isdigit():
                 await action(int(number))
             elif word:
                 print(f"? {word!r}: type 3, h3, p3 or r3", flush=True)

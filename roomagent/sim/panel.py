@@ -45,6 +45,13 @@ class PanelEmulator(SerialEmulator):
         await self.press(n)
         await self.release(n)
 
+    async def long_press(self, n: int) -> None:
+        """Press, stay down past the profile's hold time (reporting HOLD if it does), release."""
+        await self.press(n)
+        await anyio.sleep(self.section.hold_ms * 1.5 / 1000)
+        await self.hold(n)
+        await self.release(n)
+
     async def _report(self, n: int, action: str) -> None:
         if self.dialect.reports(action):
             await self.port.write(self.dialect.encode(self.dialect.button_report(n, action)))

@@ -7,8 +7,9 @@ import sys
 
 import anyio
 import pytest
+from devices_support import running
 
-from roomagent.devices import load_profile
+from roomagent.devices import Device, load_profile
 from roomagent.sim.camera import CameraEmulator
 from roomagent.sim.panel import PanelEmulator
 
@@ -100,5 +101,31 @@ async def test_sim_camera_prints_its_path_and_serves_it() -> None:
             path = line.rsplit(" ", 1)[1]
             done = await cli("device", path, "sony-visca", "inquire_power")
             assert (done.returncode, done.stdout) == (0, b"power: on\n")
+        finally:
+            proc.terminate()
+
+
+async def test_sim_panel_keyboard_taps_and_shows_leds() -> None:
+    profile = load_profile("generic-ascii-keypad")
+    async with await anyio.open_process([*CLI, "sim", "panel", "--profile", profile.name]) as proc:
+        try:
+            assert proc.stdout is not None and proc.stdin is not None
+            out = b""
+            with anyio.fail_after(10):
+                while out.count(b"\n") < 2:
+                    out += await proc.stdout.receive()
+            path = out.split(b"\n")[0].decode().rsplit(" ", 1)[1]
+            device = Device("keypad", path, profile)
+            async with running(device) as events:
+                await proc.stdin.send(b"4\n")
+                await events.wait(lambda e: e.kind == "button" and e.action == "release")
+                assert [(e.button, e.action) for e in events.of("button")] == [
+                    (4, "press"),
+                    (4, "release"),
+                ]
+                await device.command("led", 4, "blink")
+            with anyio.fail_after(5):
+                while b"led 4 blink" not in out:
+                    out += await proc.stdout.receive()
         finally:
             proc.terminate()

@@ -1,0 +1,97 @@
+"""Idle cost of `roomagent run`: resident memory and CPU while nothing happens in the room.
+
+    python3 bench/idle.py [--seconds 60]
+
+The simulator, the virtual keypad and camera run in this process; `roomagent run` is a
+separate process (the demo config pointed at them, diagnostics page and mDNS on), measured
+from /proc after it has settled: CPU = (utime+stime) / wall time over the window.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import string
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import anyio
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from roomagent.control.demo import (
+    ROOMS_PASSWORD_ENV,
+    WEB_PASSWORD_ENV,
+    demo_config_text,
+    virtual_room,
+)
+from roomagent.logsetup import setup_logging
+
+SETTLE_S = 3.0
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+
+
+def memory_kib(pid: int) -> dict[str, int]:
+    found = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM", "Threads"):
+            found[key] = int(value.split()[0])
+    return found
+
+
+async def main(seconds: float) -> None:
+    setup_logging("error")
+    password = secrets.token_urlsafe(12)
+    async with virtual_room(password, web=True) as room:
+        text = string.Template(demo_config_text()).substitute(
+            rooms_url=room.sim.url,
+            panel_port=room.panel.path,
+            camera_port=room.camera.path,
+            web_port=0,
+        )
+        with tempfile.TemporaryDirectory() as tmp:
+            config = Path(tmp) / "room.toml"
+            config.write_text(text)
+            env = {**os.environ, ROOMS_PASSWORD_ENV: password, WEB_PASSWORD_ENV: "idle-bench"}
+            proc = await anyio.open_process(
+                [sys.executable, "-m", "roomagent", "run", "--config", str(config)],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                await anyio.sleep(SETTLE_S)
+                assert proc.returncode is None, "roomagent run exited early"
+                cpu0, wall0 = cpu_seconds(proc.pid), time.monotonic()
+                await anyio.sleep(seconds)
+                cpu1, wall1 = cpu_seconds(proc.pid), time.monotonic()
+                mem = memory_kib(proc.pid)
+                connected = room.sim.connection_count
+            finally:
+                proc.terminate()
+                with anyio.fail_after(10):
+                    await proc.wait()
+    busy = cpu1 - cpu0
+    print(f"roomagent run, idle for {wall1 - wall0:.1f} s (after {SETTLE_S:g} s start-up)")
+    print(f"  Rooms connections seen by the simulator: {connected}")
+    print(f"  RSS      {mem['VmRSS'] / 1024:7.1f} MiB   (peak {mem['VmHWM'] / 1024:.1f} MiB)")
+    print(
+        f"  CPU      {busy * 1000:7.1f} ms over the window = {100 * busy / (wall1 - wall0):.3f} %"
+    )
+    print(f"  threads  {mem['Threads']}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=60.0)
+    anyio.run(main, parser.parse_args().seconds)

@@ -101,10 +101,17 @@ def cmd_meeting_info(args: argparse.Namespace) -> int:
     if section is None:
         raise CliError("Quanshi is not configured: add a [cloud.quanshi] section")
 
+    yzj = config.calendar.yunzhijia
+    names = [n for n in (config.room.name, yzj and yzj.room_name, yzj and yzj.room_id) if n]
+
     async def fetch() -> dict[str, Any]:
         async with QuanshiClient(section) as client:
             meeting = await client.meeting_by_join_link(args.url)
-        return meeting.as_dict()
+        shown = meeting.as_dict()
+        # Is this room booked for the meeting, and is that booking approved?
+        ours = next((h for h in map(meeting.room_booking, names) if h is not None), None)
+        shown["this_room"] = ours.as_dict() if ours else None
+        return shown
 
     print(json.dumps(_run_cloud(fetch), ensure_ascii=False, indent=2))
     return 0

@@ -38,6 +38,7 @@ from roomagent.scheduling.http import (
 )
 from roomagent.scheduling.yunzhijia import (
     PROVIDER,
+    Actor,
     FeedBooking,
     Meeting,
     MeetingChange,
@@ -581,6 +582,11 @@ class RoomCalendar:
             with contextlib.suppress(CloudError):
                 await self.sync_once(client)
         return shortened
+
+    async def attendees(self, booking: Booking) -> list[Actor]:
+        """Who is invited to a booking (getActors), e.g. for the page's current meeting."""
+        async with self.open_client() as client:
+            return await client.get_actors(booking.order_id)
 
     def note_in_use(self, now: datetime | None = None) -> None:
         """The control side calls this when the room is actually used (a meeting started)."""

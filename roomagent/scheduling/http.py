@@ -193,7 +193,8 @@ def _redact_obj(value: object) -> object:
     return redact(str(value)) if isinstance(value, httpx.URL) else value
 
 
-for _name in ("httpx", "httpcore"):
+# Logger filters do not apply to child loggers, so each one that logs requests is listed.
+for _name in ("httpx", "httpcore", "httpcore.http11", "httpcore.http2", "httpcore.connection"):
     _logger = logging.getLogger(_name)
     if not any(isinstance(f, _RedactArgs) for f in _logger.filters):
         _logger.addFilter(_RedactArgs())

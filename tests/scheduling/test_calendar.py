@@ -335,6 +335,8 @@ async def test_book_now_and_end_early(
     assert current is not None and yzj_cloud.meetings[meeting_id].order_id == current.order_id
     with pytest.raises(CloudValidationError, match="booked until"):
         await calendar.book_now(now=now + timedelta(minutes=1))
+    yzj_cloud.actors[current.order_id] = [{"openId": "oid-1", "userName": "陈*波"}]
+    assert [a.user_name for a in await calendar.attendees(current)] == ["陈*波"]
     ended = await calendar.end_early(now=now + timedelta(minutes=5))
     assert ended.end == (now + timedelta(minutes=5))
     modify = yzj_cloud.requests_to("modify")[0].body

@@ -103,6 +103,22 @@ def test_meeting_info_prints_the_meeting_with_passcodes_masked(
     assert shown["host_passcode"] == "***" and shown["attendee_passcode"] == "***"
     assert "201501000037434973" not in out and "201501000037434974" not in out
     assert QS_TOKEN not in out
+    assert shown["this_room"] is None  # the seed's meeting books no room
+
+
+def test_meeting_info_shows_this_rooms_approval(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, qs_cloud: QuanshiCloud, tokens: None
+) -> None:
+    link = "https://mtest.qsh1.cn/k/withroom"
+    qs_cloud.meetings[link] = {
+        **qs_cloud.meetings["https://mtest.qsh1.cn/k/mkIW3Txa0Uk"],
+        "houseList": [{"DeviceId": 6516, "DeviceType": 2, "DeviceName": "杏花村2",
+                       "ApprovalStatus": 0}],
+    }  # fmt: skip
+    body = f'[room]\nname = "杏花村2"\n[cloud.quanshi]\nurl = "{qs_cloud.endpoint}"\n'
+    code, out, _ = _run(capsys, "meeting-info", link, "--config", str(write_config(tmp_path, body)))
+    assert code == 0
+    assert json.loads(out)["this_room"]["approval"] == "pending"
 
 
 def test_meeting_info_unknown_link(

@@ -1,8 +1,10 @@
 """Button events → actions and macros.
 
 The press path adds no delay: the event is looked up and its action started in the same
-tick. Held camera moves start on press (or hold) and always get their stop on release — also
-when the start failed or timed out, and when the panel disappears mid-hold.
+tick. The one exception is a button bound both on press and on hold: its press action runs
+on release unless the button was held (tap vs hold), so a hold never runs both. Held camera
+moves start on press (or hold) and always get their stop on release — also when the start
+failed or timed out, and when the panel disappears mid-hold.
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ class ButtonHandler:
         self._report = report
         self._held: dict[tuple[str, int], _Held] = {}
         self._busy: set[Key] = set()
+        self._taps: dict[tuple[str, int], bool] = {}  # pressed, waiting to be a tap or a hold
 
     def handle(self, device: str, button: int, kind: str) -> bool:
         """Act on one button event (sync, from a device watcher). True when something ran."""
@@ -94,9 +97,25 @@ class ButtonHandler:
             if held is not None:
                 self._tg.start_soon(self._stop, device, held)
                 started = True
+            if self._taps.pop((device, button), False):
+                started = self._start(device, button, "press") or started
+        elif kind == "hold":
+            self._taps.pop((device, button), None)  # it is a hold, not a tap
+        elif kind == "press" and self._is_tap_or_hold(device, button):
+            # Short press vs long press (as on Crestron/Companion keypads): the press action
+            # waits for the release so that holding runs only the hold action.
+            self._taps[(device, button)] = True
+            return True
+        return self._start(device, button, kind) or started
+
+    def _is_tap_or_hold(self, device: str, button: int) -> bool:
+        press = self.table.get((device, button, "press"))
+        return press is not None and press.held is None and (device, button, "hold") in self.table
+
+    def _start(self, device: str, button: int, kind: str) -> bool:
         bound = self.table.get((device, button, kind))
         if bound is None:
-            return started
+            return False
         if bound.held is not None:
             if (device, button) not in self._held:  # a repeated hold keeps the one move going
                 held = _Held(bound.held)

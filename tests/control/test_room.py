@@ -191,3 +191,15 @@ async def test_facade_perform_press_and_masked_config(tmp_path: Path) -> None:
         assert ROOMS_PASSWORD not in str(view) and ROOMS_PASSWORD not in str(agent.status())
         kinds = {e["kind"] for e in agent.recent_events()}
         assert {"button", "action", "link", "online", "event"} <= kinds
+
+
+async def test_tap_leaves_but_hold_dissolves_without_leaving_first(tmp_path: Path) -> None:
+    async with running_room(tmp_path) as room:
+        await room.panel.tap(1)  # a quick meeting: the room is its host
+        await room.panel_shows(lambda p: p.text.get(1, "").startswith("In meeting"))
+        await room.panel.press(3)  # the keypad reports no HOLD: the agent makes one at 800 ms
+        _, params = await room.sim.next_call("Call/Meeting")
+        assert params == {"action": "DissolveMeeting"}
+        await room.panel.release(3)
+        await room.panel_shows(lambda p: p.text.get(1) == "Demo room: ready")
+        assert not room.meeting_calls("LeaveMeeting")

@@ -22,6 +22,14 @@ class DeviceEvent:
     detail: str = ""
 
 
+class Framer(Protocol):
+    """A family's stream splitter (VISCA, Pelco, line): counters survive a reopen."""
+
+    counters: dict[str, int]
+
+    def clear(self) -> None: ...
+
+
 class Link(Protocol):
     """What a driver may do to its device: write, report, and declare the device gone."""
 
@@ -74,6 +82,7 @@ class Driver(ABC):
 
     kind: Literal["camera", "panel"]
     specs: Sequence[CommandSpec] = ()
+    framer: Framer
 
     def __init__(self, profile: Profile, address: int, link: Link) -> None:
         self.profile = profile
@@ -117,11 +126,11 @@ class Driver(ABC):
 
     def reset(self) -> None:
         """The port was (re)opened: forget partial frames and per-connection state."""
-        return None
+        self.framer.clear()
 
     @abstractmethod
     def fail_pending(self, reason: str) -> None:
         """Fail every queued or running command (never replayed later)."""
 
     def all_counters(self) -> dict[str, int]:
-        return dict(self.counters)
+        return {**self.counters, **self.framer.counters}

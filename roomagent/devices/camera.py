@@ -146,6 +146,8 @@ class _Request:
 class ViscaDriver(CameraDriver):
     """ACK/completion per socket, at most `sockets` commands executing, the rest queued here."""
 
+    framer: visca.ViscaFramer
+
     def __init__(self, profile: Profile, address: int, link: Link) -> None:
         super().__init__(profile, address, link)
         assert profile.visca is not None
@@ -340,9 +342,6 @@ class ViscaDriver(CameraDriver):
             return
         target.finish(DeviceError(r.reason))
 
-    def reset(self) -> None:
-        self.framer.clear()
-
     def fail_pending(self, reason: str) -> None:
         for req in [*self._pending, *self._sockets.values()] + (
             [self._awaiting] if self._awaiting else []
@@ -353,15 +352,14 @@ class ViscaDriver(CameraDriver):
         self._awaiting = None
         self._notify()
 
-    def all_counters(self) -> dict[str, int]:
-        return {**self.counters, **self.framer.counters}
-
 
 # ---------------------------------------------------------------- Pelco -----------------
 
 
 class PelcoDriver(CameraDriver):
     """Fire-and-forget: a command succeeds once written; frames paced by the profile."""
+
+    framer: pelco.PelcoFramer
 
     def __init__(self, profile: Profile, address: int, link: Link) -> None:
         super().__init__(profile, address, link)
@@ -407,11 +405,5 @@ class PelcoDriver(CameraDriver):
     def feed(self, data: bytes) -> None:
         self.framer.feed(data)  # most receivers are silent; count what does arrive
 
-    def reset(self) -> None:
-        self.framer.clear()
-
     def fail_pending(self, reason: str) -> None:
         """Nothing is held back: commands are written straight away."""
-
-    def all_counters(self) -> dict[str, int]:
-        return {**self.counters, **self.framer.counters}

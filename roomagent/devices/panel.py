@@ -11,7 +11,7 @@ import anyio
 
 from roomagent.devices.base import CommandSpec, DeviceEvent, Driver, Link, parse_int
 from roomagent.devices.errors import DeviceError, DeviceTimeout
-from roomagent.devices.line import LineDialect, LineEvent
+from roomagent.devices.line import LineDialect, LineEvent, LineFramer
 from roomagent.devices.profiles import Profile, Range
 
 PANEL_SPECS = (
@@ -44,6 +44,7 @@ class _Waiter:
 class LineDriver(Driver):
     kind: Literal["camera", "panel"] = "panel"
     specs = PANEL_SPECS
+    framer: LineFramer
 
     def __init__(self, profile: Profile, address: int, link: Link) -> None:
         super().__init__(profile, address, link)
@@ -174,13 +175,10 @@ class LineDriver(Driver):
             self.link.emit(DeviceEvent("button", button, "hold", f"button {button} hold"))
 
     def reset(self) -> None:
-        self.framer.clear()
+        super().reset()
         self._held.clear()
         self._pressed.clear()  # buttons held across an unplug are not held any more
 
     def fail_pending(self, reason: str) -> None:
         if self._waiter is not None:
             self._waiter.resolve("", DeviceError(reason))
-
-    def all_counters(self) -> dict[str, int]:
-        return {**self.counters, **self.framer.counters}

@@ -14,9 +14,9 @@ import anyio
 import serial
 
 from roomagent.devices.errors import DeviceError, PortLost, PortOpenError
+from roomagent.devices.fdio import FdClosed, read_some, write_all
 from roomagent.devices.profiles import SerialSettings
 
-READ_CHUNK = 4096
 # Writers allowed to wait for the port at once; more means the device is not keeping up.
 MAX_QUEUED_WRITES = 32
 
@@ -94,22 +94,16 @@ class SerialTransport:
 
     async def read(self) -> bytes:
         """The next bytes from the port; PortLost when the device has gone."""
-        while True:
-            fd = self._require_fd()
-            try:
-                data = os.read(fd, READ_CHUNK)
-            except BlockingIOError:
-                try:
-                    await anyio.wait_readable(fd)
-                except (anyio.ClosedResourceError, OSError):
-                    raise PortLost(f"{self.path} was closed") from None
-                continue
-            except OSError as exc:
-                raise PortLost(f"port lost: {_describe(exc)}") from None
-            if not data:
-                raise PortLost("port lost: the device closed the line (zero-byte read)")
-            self.bytes_in += len(data)
-            return data
+        try:
+            data = await read_some(self._require_fd())
+        except FdClosed:
+            raise PortLost(f"{self.path} was closed") from None
+        except OSError as exc:  # EIO after an unplug
+            raise PortLost(f"port lost: {_describe(exc)}") from None
+        if not data:
+            raise PortLost("port lost: the device closed the line (zero-byte read)")
+        self.bytes_in += len(data)
+        return data
 
     async def write(self, data: bytes) -> None:
         """Write all of `data`; at most MAX_QUEUED_WRITES writers wait for the port."""
@@ -118,17 +112,10 @@ class SerialTransport:
         self._queued_writes += 1
         try:
             async with self._write_lock:
-                view = memoryview(data)
-                while view:
-                    fd = self._require_fd()
-                    try:
-                        sent = os.write(fd, view)
-                    except BlockingIOError:
-                        await anyio.wait_writable(fd)
-                        continue
-                    except OSError as exc:  # EIO, ENXIO, EPIPE…: the device is gone
-                        raise PortLost(f"port lost: {_describe(exc)}") from None
-                    self.bytes_out += sent
-                    view = view[sent:]
+                self.bytes_out += await write_all(self._require_fd(), data)
+        except FdClosed:
+            raise PortLost(f"{self.path} was closed") from None
+        except OSError as exc:  # EIO, ENXIO, EPIPE…: the device is gone
+            raise PortLost(f"port lost: {_describe(exc)}") from None
         finally:
             self._queued_writes -= 1

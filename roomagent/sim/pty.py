@@ -17,6 +17,8 @@ from pathlib import Path
 
 import anyio
 
+from roomagent.devices.fdio import FdClosed, read_some, write_all
+
 
 class PortGone(Exception):
     """The emulator's side of the port is closed (unplugged)."""
@@ -92,33 +94,20 @@ class VirtualPort:
             shutil.rmtree(self._dir, ignore_errors=True)
 
     async def read(self) -> bytes:
-        while True:
-            fd = self.fd
-            if fd is None:
-                raise PortGone
-            try:
-                data = os.read(fd, 4096)
-            except BlockingIOError:
-                try:
-                    await anyio.wait_readable(fd)
-                except (anyio.ClosedResourceError, OSError):
-                    raise PortGone from None
-                continue
-            except OSError:
-                raise PortGone from None  # EIO: nobody holds the other end
-            if not data:
-                raise PortGone
-            return data
+        fd = self.fd
+        if fd is None:
+            raise PortGone
+        try:
+            data = await read_some(fd)
+        except (FdClosed, OSError):  # unplugged, or EIO: nobody holds the other end
+            raise PortGone from None
+        if not data:
+            raise PortGone
+        return data
 
     async def write(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            fd = self.fd
-            if fd is None:
-                return  # unplugged: bytes vanish, as on a pulled cable
-            try:
-                view = view[os.write(fd, view) :]
-            except BlockingIOError:
-                await anyio.wait_writable(fd)
-            except OSError:
-                return
+        fd = self.fd
+        if fd is None:
+            return  # unplugged: bytes vanish, as on a pulled cable
+        with contextlib.suppress(FdClosed, OSError):
+            await write_all(fd, data)

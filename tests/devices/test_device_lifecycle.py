@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import shutil
+import termios
 from pathlib import Path
 
 import anyio
 import pytest
-from devices_support import FAST_TIMEOUTS, make_profile, running
+from devices_support import FAST_TIMEOUTS, FarEnd, make_profile, running
 
 from roomagent.devices import Device, DeviceError, DeviceOffline, PortOpenError, run_command, visca
 from roomagent.sim.camera import CameraEmulator
@@ -161,3 +162,20 @@ async def test_emulator_attaches_to_a_socat_pair(tmp_path: Path) -> None:
                     camera.unplug()
         finally:
             proc.terminate()
+
+
+async def test_serial_settings_come_from_the_profile(far_end: FarEnd) -> None:
+    text = (
+        'family = "pelco-d"\n[serial]\nbaud = 19200\ndata_bits = 7\nparity = "even"\n'
+        'stop_bits = 2\nflow_control = "none"\n'
+    )
+    device = Device("cam", far_end.path, make_profile(text))
+    async with running(device):
+        assert far_end.port.fd is not None
+        # A pty pair shares one termios: the far end sees what the agent set.
+        iflag, _oflag, cflag, lflag, ispeed, _ospeed, _cc = termios.tcgetattr(far_end.port.fd)
+        assert ispeed == termios.B19200
+        assert cflag & termios.CSTOPB
+        # (Linux ptys force CS8 and no parity, so data bits and parity cannot be seen here.)
+        assert not lflag & (termios.ICANON | termios.ECHO)  # raw
+        assert not iflag & termios.IXON

@@ -78,12 +78,14 @@ class MissingToken(CloudError):
 def load_token(provider: str, env: str | None, file: Path | None, *, what: str = "token") -> str:
     """The credential from `file` or `env`; the error names where we looked, never a value."""
     try:
-        value = read_secret(env, file, what=f"{provider} {what}")
+        value = read_secret(env, file, what=what)
     except SecretUnavailable as exc:
-        raise MissingToken(provider, str(exc)) from None
+        # Reworded so no "…token: word" appears: the redactor would mask the reason.
+        reason = str(exc).rsplit(": ", 1)[-1]
+        raise MissingToken(provider, f"cannot read the {what} file {file} ({reason})") from None
     if not value:
         where = f"file {file}" if file else f"environment variable {env}"
-        raise MissingToken(provider, f"no {what}: set {where}")
+        raise MissingToken(provider, f"the {what} is missing; set {where}")
     return value
 
 

@@ -82,7 +82,11 @@ def test_calendar_missing_token_names_the_variable(
 ) -> None:
     monkeypatch.delenv("ROOMAGENT_YZJ_TOKEN", raising=False)
     code, _, err = _run(capsys, "calendar", "--config", str(_yzj_config(tmp_path, yzj_cloud)))
-    assert code == 1 and "ROOMAGENT_YZJ_TOKEN" in err
+    assert err == (
+        "roomagent: error: Yunzhijia: the token is missing; "
+        "set environment variable ROOMAGENT_YZJ_TOKEN\n"
+    )
+    assert code == 1
     assert yzj_cloud.requests == []
 
 

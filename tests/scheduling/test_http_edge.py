@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -160,3 +161,20 @@ async def test_no_token_in_any_log_line_or_error(
         assert YZJ_TOKEN not in str(getattr(record, "fields", ""))
     assert YZJ_TOKEN not in caplog.text
     assert errors and all(YZJ_TOKEN not in e for e in errors)
+
+
+def test_unreadable_token_file_is_named(tmp_path: Path, yzj_section: YunzhijiaSection) -> None:
+    missing = tmp_path / "nope.token"
+    section = yzj_section.model_copy(update={"token_file": missing})
+    with pytest.raises(MissingToken) as caught:
+        YunzhijiaClient(section)
+    assert str(caught.value) == (
+        f"Yunzhijia: cannot read the token file {missing} (No such file or directory)"
+    )
+
+
+def test_token_file_is_read(tmp_path: Path, yzj_section: YunzhijiaSection) -> None:
+    path = tmp_path / "yzj.token"
+    path.write_text(YZJ_TOKEN + "\n", encoding="utf-8")
+    section = yzj_section.model_copy(update={"token_file": path, "token_env": "UNSET_VAR"})
+    YunzhijiaClient(section)  # no error: the file wins over the (unset) variable

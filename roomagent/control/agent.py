@@ -310,9 +310,12 @@ class Agent:
                 panel.resend_all()
             if not online and self.handler is not None:
                 self.handler.release_all(name)
-            detail = f": {ev.detail}" if ev.detail else ""
-            level = logging.INFO if online else logging.WARNING
-            self._record(name, ev.kind, f"{name} {ev.kind}{detail}", level=level)
+            if not online and ev.detail == "stopped":  # closed by our own shutdown
+                self._record(name, "closed", f"{name} closed", level=logging.INFO)
+            else:
+                detail = f": {ev.detail}" if ev.detail else ""
+                level = logging.INFO if online else logging.WARNING
+                self._record(name, ev.kind, f"{name} {ev.kind}{detail}", level=level)
             self._view_changed()
         elif ev.kind == "error":
             self._record(name, "error", f"{name}: {ev.detail}", level=logging.WARNING)

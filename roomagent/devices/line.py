@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from roomagent.devices.errors import CommandUsageError
+from roomagent.devices.framing import BufferedFramer
 from roomagent.devices.profiles import LineSection
 
 # Placeholders that are numbers when a template is turned back into a regex (emulator side).
@@ -21,7 +22,7 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f\"]")
 
 
 @dataclass
-class LineFramer:
+class LineFramer(BufferedFramer):
     """Splits bytes into text lines on any of the terminators; overlong lines are dropped."""
 
     terminators: tuple[bytes, ...]
@@ -67,13 +68,8 @@ class LineFramer:
             self._discarding = True
         return lines
 
-    @property
-    def buffered(self) -> int:
-        return len(self._buf)
-
     def clear(self) -> None:
-        """Forget a partial frame (the port was reopened); counters are kept."""
-        self._buf.clear()
+        super().clear()
         self._discarding = False
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from roomagent.devices.framing import BufferedFramer
+
 Variant = Literal["pelco-d", "pelco-p"]
 
 # cmd2 bits (cmd1 bit 0 = focus near, shared by D and P as the spec reads them).
@@ -102,7 +104,7 @@ def power(variant: Variant, address: int, on: bool) -> bytes:
 
 
 @dataclass
-class PelcoFramer:
+class PelcoFramer(BufferedFramer):
     """Splits a stream into checked Pelco frames; bad checksums resync on the next sync byte."""
 
     variant: Variant
@@ -140,11 +142,3 @@ class PelcoFramer:
             pos += size_needed
         del buf[:pos]
         return frames
-
-    @property
-    def buffered(self) -> int:
-        return len(self._buf)
-
-    def clear(self) -> None:
-        """Forget a partial frame (the port was reopened); counters are kept."""
-        self._buf.clear()

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from roomagent.devices.framing import BufferedFramer
+
 TERMINATOR = 0xFF
 BROADCAST = 0x88
 MIN_FRAME, MAX_FRAME = 3, 16  # header + 1..14 data bytes + FF
@@ -50,7 +52,7 @@ INQUIRIES = {
 
 
 @dataclass
-class ViscaFramer:
+class ViscaFramer(BufferedFramer):
     """Splits a byte stream into VISCA frames (header with the top bit set … FF)."""
 
     max_frame: int = MAX_FRAME
@@ -85,14 +87,6 @@ class ViscaFramer:
             pos = end + 1
         del buf[:pos]
         return frames
-
-    @property
-    def buffered(self) -> int:
-        return len(self._buf)
-
-    def clear(self) -> None:
-        """Forget a partial frame (the port was reopened); counters are kept."""
-        self._buf.clear()
 
 
 ReplyKind = Literal["ack", "completion", "error", "announce", "address_set", "broadcast", "other"]

@@ -101,17 +101,7 @@ async def test_inquiries(
     assert got == [result]
 
 
-@pytest.mark.parametrize(
-    ("code", "reason"),
-    [
-        (0x01, "message length error"),
-        (0x02, "syntax error"),
-        (0x03, "command buffer full"),
-        (0x04, "command cancelled"),
-        (0x05, "no socket"),
-        (0x41, "command not executable"),
-    ],
-)
+@pytest.mark.parametrize(("code", "reason"), sorted(visca.ERROR_REASONS.items()))
 async def test_error_replies_fail_the_command(far_end: FarEnd, code: int, reason: str) -> None:
     device = fast_device(far_end)
     async with running(device) as events, anyio.create_task_group() as tg:

@@ -218,6 +218,7 @@ class RoomCalendar:
         self._in_use_since: datetime | None = None
         self._released: set[str] = set()
         self._elsewhere: dict[str, int] = {}  # other rooms' orderId → updateTime, this sync
+        self._written: bytes | None = None  # what the state file holds, as last written here
         self._load()
 
     @classmethod
@@ -366,12 +367,11 @@ class RoomCalendar:
             return False
         # Work on a copy so a failure half-way leaves the last good calendar untouched.
         saved = self._snapshot()
-        changed = False
         pages = 0
         try:
             for page_index in range(1, MAX_PAGES + 1):
                 page = await client.book_info(start_cursor, page_index, PAGE_SIZE)
-                changed |= self.apply_page(page.add, page.delete)
+                self.apply_page(page.add, page.delete)
                 pages = page_index
                 if len(page.add) + len(page.delete) + page.skipped < PAGE_SIZE:
                     break  # [assumption] a short page is the last one
@@ -386,7 +386,7 @@ class RoomCalendar:
             "calendar synced",
             extra=kv(pages=pages, bookings=len(self._state.bookings), cursor=self._state.cursor),
         )
-        return changed
+        return self._state.bookings != saved.bookings
 
     async def run(self) -> None:
         """Poll every `poll_seconds` until cancelled; failures are recorded in last_error."""
@@ -444,8 +444,12 @@ class RoomCalendar:
         return json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
 
     async def _save(self) -> None:
+        data = self._encode()
+        if data == self._written:
+            return  # nothing new: spare the SD card a write and an fsync every poll
         try:
-            await anyio.to_thread.run_sync(write_atomic, self.state_path, self._encode())
+            await anyio.to_thread.run_sync(write_atomic, self.state_path, data)
+            self._written = data
         except OSError as exc:
             raise CloudError(
                 "calendar", f"cannot save the calendar to {self.state_path}: {exc.strerror}"
@@ -476,6 +480,7 @@ class RoomCalendar:
                     k: _Tombstone(int(v[0]), int(v[1])) for k, v in doc["tombstones"].items()
                 },
             )
+            self._written = raw
         except (ValueError, KeyError, TypeError, AttributeError, IndexError):
             aside = self.state_path.with_name(self.state_path.name + ".corrupt")
             with contextlib.suppress(OSError):  # kept for a post-mortem when possible
@@ -611,6 +616,9 @@ class RoomCalendar:
         try:
             meeting, _ = await self._meeting_behind(active, current)
             await active.cancel(meeting.id, meeting.openid or "")
+        except CloudRefused:
+            self._released.add(current.order_id)  # report once, not on every poll
+            raise
         finally:
             if own:
                 await active.aclose()

@@ -433,3 +433,18 @@ async def test_unwritable_state_dir_is_a_plain_error_and_run_keeps_going(
     with anyio.move_on_after(1.5):  # run() must not raise; it only records the problem
         await calendar.run()
     assert not polled.is_set() and "cannot save" in (calendar.last_error or "")
+
+
+@pytest.mark.anyio
+async def test_quiet_polls_do_not_rewrite_the_state_file(
+    yzj_section: YunzhijiaSection, yzj_cloud: YunzhijiaCloud, tmp_path: Path
+) -> None:
+    _book(yzj_cloud, 1)
+    await _calendar(yzj_section, tmp_path).sync_once()
+    calendar = _calendar(yzj_section, tmp_path)  # after a restart too
+    inode = calendar.state_path.stat().st_ino
+    yzj_cloud.fail_next("hasNew", status=200, body={"success": True, "errorCode": 0,
+                                                    "data": {"hasNew": True}})  # fmt: skip
+    await calendar.sync_once()  # news that turn out to change nothing
+    await calendar.sync_once()
+    assert calendar.state_path.stat().st_ino == inode  # never replaced

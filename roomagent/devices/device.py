@@ -206,7 +206,12 @@ class Device:
     async def _read(self, transport: SerialTransport) -> None:
         try:
             while True:
-                self._driver.feed(await transport.read())
+                data = await transport.read()
+                try:
+                    self._driver.feed(data)
+                except Exception:  # a decoding bug must not take the whole agent down
+                    self._stats["parser_failures"] = self._stats.get("parser_failures", 0) + 1
+                    log.exception("device reply not understood", extra=kv(device=self.name))
         except PortLost as exc:
             self.lost(exc.reason)
 

@@ -155,6 +155,7 @@ class CameraEmulator(SerialEmulator):
             return  # cleared (IF_Clear, power cycle, unplug) while executing
         del self.sockets[socket]
         effect()
+        self.note_activity()
         if not self.muted:
             await self._reply(visca.completion(self.reply_address, socket))
 

@@ -33,6 +33,10 @@ class SerialEmulator(ABC):
 
     def record(self, item: Any) -> None:
         self.received.append(item)
+        self.note_activity()
+
+    def note_activity(self) -> None:
+        """Something arrived or the emulated state changed: wake whoever waits on it."""
         self._received_changed.set()
         self._received_changed = anyio.Event()
 
@@ -41,6 +45,11 @@ class SerialEmulator(ABC):
         while len(self.received) < count:
             await self._received_changed.wait()
         return self.received
+
+    async def wait_until(self, predicate: Callable[[], bool]) -> None:
+        """Until `predicate()` holds, re-checked on every frame and state change."""
+        while not predicate():
+            await self._received_changed.wait()
 
     # ---- faults a test or a person can inject ----
 

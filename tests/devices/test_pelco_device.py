@@ -78,8 +78,8 @@ async def test_pelco_emulator_applies_frames() -> None:
         async with running(device):
             await device.command("preset_set", 5)
             await device.command("pan_right")
-            await camera.wait_received(2)
-            assert camera.state.moving == {"pt": "right"}
+            with anyio.fail_after(5):
+                await camera.wait_until(lambda: camera.state.moving == {"pt": "right"})
             assert 5 in camera.state.presets
             await device.command("pt_stop")
             await device.command("preset_recall", 5)

@@ -145,7 +145,7 @@ def cmd_book(args: argparse.Namespace) -> int:
     async def book() -> dict[str, Any]:
         async with HuaweiClient(section) as client:
             booked = await client.book(param)
-        return {"conference_id": booked.conference_id, **booked.detail}
+        return booked.as_dict()
 
     print(json.dumps(_run_cloud(book), ensure_ascii=False))
     return 0

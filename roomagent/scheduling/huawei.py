@@ -186,10 +186,21 @@ class InviteAttendee(_Model):
         return rules
 
 
+_SECRET_KEY_PARTS = ("pwd", "passwd", "password", "pcode", "token")
+
+
 @dataclass(frozen=True)
 class BookedConference:
     conference_id: str | None
-    detail: dict[str, Any]
+    detail: dict[str, Any]  # bookConfResult as sent; may hold chair/guest passwords
+
+    def as_dict(self) -> dict[str, Any]:
+        """For people: password-like fields masked as "***"."""
+        shown = {
+            k: "***" if any(p in k.lower() for p in _SECRET_KEY_PARTS) and v else v
+            for k, v in self.detail.items()
+        }
+        return {"conference_id": self.conference_id, **shown}
 
 
 class HuaweiClient:
@@ -220,6 +231,9 @@ class HuaweiClient:
         _raise_for_status(reply)
         result = unwrap_result_envelope(PROVIDER, reply.body)
         detail = dict(result) if isinstance(result, Mapping) else {}
+        for key, value in detail.items():
+            if any(p in key.lower() for p in _SECRET_KEY_PARTS) and isinstance(value, str):
+                register_secret(value)
         conf_id = detail.get("conferenceID") or detail.get("confId") or detail.get("conferenceId")
         log.info("meeting booked", extra=kv(conference_id=conf_id))
         return BookedConference(str(conf_id) if conf_id else None, detail)

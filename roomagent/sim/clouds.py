@@ -480,7 +480,13 @@ class HuaweiCloud(LoopbackCloud):
         return 200, {
             "result": 0,
             "reasonDesc": "",
-            "bookConfResult": {"conferenceID": conf_id, "subject": subject, "confLen": length},
+            "bookConfResult": {
+                "conferenceID": conf_id,
+                "subject": subject,
+                "confLen": length,
+                "chairPasswd": "834201",
+                "guestPasswd": "551072",
+            },
         }
 
 

@@ -146,7 +146,10 @@ def test_book_huawei(
         "--subject", "Board", "--start", start, "--minutes", "60",
     )  # fmt: skip
     assert (code, err) == (0, "")
-    assert json.loads(out)["conference_id"] in hwm_cloud.conferences
+    shown = json.loads(out)
+    assert shown["conference_id"] in hwm_cloud.conferences
+    assert shown["chairPasswd"] == "***" and shown["guestPasswd"] == "***"
+    assert "834201" not in out and "551072" not in out
     assert hwm_cloud.requests[0].body["confLen"] == 60
     assert HWM_TOKEN not in out
 

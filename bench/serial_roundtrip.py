@@ -14,10 +14,12 @@ from collections.abc import Callable
 
 import anyio
 import serial
+from anyio.abc import TaskGroup
 
 from roomagent.devices import Device, load_profile, pelco, visca
 from roomagent.devices.line import LineDialect
 from roomagent.sim.camera import CameraEmulator
+from roomagent.sim.panel import PanelEmulator
 
 
 def _pct(samples: list[float], q: float) -> float:
@@ -32,17 +34,46 @@ def _row(label: str, samples: list[float]) -> str:
     )
 
 
-def _raw_round_trips(path: str, frame: bytes, rounds: int) -> list[float]:
-    """The floor: blocking pyserial write + read to FF, no framing or correlation."""
+def _raw_round_trips(path: str, frame: bytes, rounds: int, end: bytes = b"\xff") -> list[float]:
+    """The floor: blocking pyserial write + read to the terminator, nothing else."""
     samples = []
     with serial.Serial(path, 9600, timeout=2) as port:
         for _ in range(rounds):
             start = time.perf_counter()
             port.write(frame)
-            reply = port.read_until(b"\xff")
+            reply = port.read_until(end)
             samples.append(time.perf_counter() - start)
-            assert reply.endswith(b"\xff"), reply
+            assert reply.endswith(end), reply
     return samples
+
+
+async def _online(device: Device, tg: TaskGroup) -> None:
+    online = anyio.Event()
+    device.watch(lambda ev: online.set() if ev.kind == "online" else None)
+    tg.start_soon(device.run)
+    with anyio.fail_after(5):
+        await online.wait()
+
+
+async def panel_round_trips(rounds: int) -> None:
+    profile = load_profile("generic-ascii-keypad")
+    async with PanelEmulator(profile) as panel:
+        raw = await anyio.to_thread.run_sync(
+            _raw_round_trips, panel.path, b"LED 1 ON\r\n", rounds, b"\n"
+        )
+        device = Device("bench", panel.path, profile)
+        led: list[float] = []
+        async with anyio.create_task_group() as tg:
+            await _online(device, tg)
+            for n in range(rounds):
+                start = time.perf_counter()
+                await device.command("led", 1 + n % 8, "on")
+                led.append(time.perf_counter() - start)
+            tg.cancel_scope.cancel()
+    print(f"panel (generic-ascii-keypad) LED command over a pty, {rounds} rounds")
+    print(_row("raw pyserial write+readline (floor)", raw))
+    print(_row("Device.command('led', n, 'on') until OK", led))
+    print(f"ratio Device/raw p50: {_pct(led, 0.5) / _pct(raw, 0.5):.2f}x")
 
 
 async def round_trips(rounds: int) -> None:
@@ -55,12 +86,8 @@ async def round_trips(rounds: int) -> None:
         device = Device("bench", camera.path, profile)
         inquiry: list[float] = []
         command: list[float] = []
-        online = anyio.Event()
-        device.watch(lambda ev: online.set() if ev.kind == "online" else None)
         async with anyio.create_task_group() as tg:
-            tg.start_soon(device.run)
-            with anyio.fail_after(5):
-                await online.wait()
+            await _online(device, tg)
             for _ in range(rounds):
                 start = time.perf_counter()
                 await device.command("inquire_power")
@@ -131,6 +158,8 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=200_000)
     args = parser.parse_args()
     anyio.run(round_trips, args.rounds)
+    print()
+    anyio.run(panel_round_trips, args.rounds)
     print()
     parsers(args.frames)
 

@@ -248,6 +248,7 @@ class Device:
                 try:
                     with anyio.fail_after(limit_s) if limit_s else _no_limit():
                         result = await self._driver.execute(prepared)
+                        await transport.drain()
                 except TimeoutError:
                     failure = DeviceTimeout(f"no outcome within {limit_s:g} s")
                 except DeviceError as exc:  # raised after the task group, not inside a group

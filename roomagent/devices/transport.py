@@ -19,6 +19,7 @@ from roomagent.devices.profiles import SerialSettings
 
 # Writers allowed to wait for the port at once; more means the device is not keeping up.
 MAX_QUEUED_WRITES = 32
+DRAIN_LIMIT_S = 2.0
 
 _PARITY = {"none": serial.PARITY_NONE, "even": serial.PARITY_EVEN, "odd": serial.PARITY_ODD}
 _STOPBITS = {1: serial.STOPBITS_ONE, 2: serial.STOPBITS_TWO}
@@ -104,6 +105,16 @@ class SerialTransport:
             raise PortLost("port lost: the device closed the line (zero-byte read)")
         self.bytes_in += len(data)
         return data
+
+    async def drain(self) -> None:
+        """Until the kernel has sent everything written (before a one-shot close: a slow
+        2400 baud line must not lose a fire-and-forget frame). tcdrain blocks, so a thread."""
+        fd = self._require_fd()
+        try:
+            with anyio.move_on_after(DRAIN_LIMIT_S):  # flow control may hold it forever
+                await anyio.to_thread.run_sync(termios.tcdrain, fd, abandon_on_cancel=True)
+        except (termios.error, OSError) as exc:
+            raise PortLost(f"port lost: {_describe(exc)}") from None
 
     async def write(self, data: bytes) -> None:
         """Write all of `data`; at most MAX_QUEUED_WRITES writers wait for the port."""

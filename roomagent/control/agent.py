@@ -241,10 +241,15 @@ class Agent:
         return self.machine.view
 
     async def wait_settled(self) -> RoomView:
-        """Until the Rooms link is up and every device is online."""
-        return await self.wait_view(
-            lambda v: v.state is not RoomState.ROOMS_OFFLINE and not v.devices_offline
-        )
+        """Until the Rooms link is up, every device is online and every panel shows it."""
+        while True:
+            view = await self.wait_view(
+                lambda v: v.state is not RoomState.ROOMS_OFFLINE and not v.devices_offline
+            )
+            for panel in list(self.panels.values()):
+                await panel.wait_synced()
+            if self.machine.view == view:
+                return view
 
     def request_restart(self) -> None:
         self._restart.set()

@@ -47,6 +47,20 @@ class Bound:
     def label(self) -> str:
         return "macro" if self.macro else self.steps[0].action
 
+    def describe(self) -> str:
+        """For people: `camera.preset camera=cam preset=1`, a macro's steps joined by `; `."""
+        return "; ".join(
+            " ".join(
+                [step.action]
+                + [
+                    f"{k}={v}"
+                    for k, v in step.model_dump(exclude={"action"}, exclude_defaults=True).items()
+                    if k != "password"
+                ]
+            )
+            for step in self.steps
+        )
+
     @property
     def held(self) -> HeldAction | None:
         step = self.steps[0]
@@ -170,6 +184,6 @@ class ButtonHandler:
 def describe_table(table: dict[Key, Bound]) -> list[dict[str, Any]]:
     """Bindings as plain dicts (for the demo's help text and the page)."""
     return [
-        {"device": d, "button": b, "on": on, "action": bound.label, "steps": len(bound.steps)}
+        {"device": d, "button": b, "on": on, "action": bound.label, "text": bound.describe()}
         for (d, b, on), bound in sorted(table.items())
     ]

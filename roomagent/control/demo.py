@@ -112,8 +112,7 @@ def button_help(agent: Agent) -> list[str]:
     by_button: dict[int, dict[str, str]] = {}
     for row in describe_table(agent.table):
         if row["device"] == "panel":
-            label = row["action"] if row["action"] != "macro" else f"macro ({row['steps']} steps)"
-            by_button.setdefault(row["button"], {})[row["on"]] = label
+            by_button.setdefault(row["button"], {})[row["on"]] = row["text"]
     lines = []
     for button, ons in sorted(by_button.items()):
         text = ons.get("press", "-")
@@ -121,6 +120,22 @@ def button_help(agent: Agent) -> list[str]:
             text += f"   (hold: {ons['hold']})"
         lines.append(f"  {button:>2}  {text}")
     return lines
+
+
+def led_help(agent: Agent) -> list[str]:
+    """One line per keypad LED: the room states that light it."""
+    by_led: dict[int, list[str]] = {}
+    for rule in agent.config.feedback:
+        if rule.device == "panel" and rule.led is not None:
+            how = f" ({rule.mode})" if rule.mode != "on" else ""
+            by_led.setdefault(rule.led, []).append(rule.when + how)
+    return [f"  {led:>2}  {', '.join(whens)}" for led, whens in sorted(by_led.items())]
+
+
+def panel_summary(panel: PanelEmulator) -> str:
+    lit = [f"led {n} {mode}" for n, (mode, _) in sorted(panel.leds.items()) if mode != "off"]
+    texts = [f"text {n} {text!r}" for n, text in sorted(panel.text.items()) if text]
+    return ", ".join(texts + (lit or ["all LEDs off"]))
 
 
 def intro(agent: Agent, sim: RoomsSimulator, web_line: str, out: TextIO) -> None:
@@ -131,6 +146,9 @@ def intro(agent: Agent, sim: RoomsSimulator, web_line: str, out: TextIO) -> None
     print(web_line, file=out)
     print("Keypad buttons:", file=out)
     for line in button_help(agent):
+        print(line, file=out)
+    print("Keypad LEDs (lit while):", file=out)
+    for line in led_help(agent):
         print(line, file=out)
     print(
         "Type a button number and Enter to tap it; hN holds it, pN/rN press/release it;\n"
@@ -218,12 +236,13 @@ async def run_demo(duration: float | None = None, web_port: int | None = None) -
         async with virtual_room(rooms_password, web_port=port) as room:
             config, panel = room.config, room.panel
             agent = Agent(config, base_dir=Path("."))
-            panel.on_change = lambda change: print(f"[panel] {change}", file=out, flush=True)
             async with anyio.create_task_group() as tg:
                 await tg.start(agent.run)
                 with anyio.move_on_after(SETTLE_SECONDS):
                     await agent.wait_settled()
                 intro(agent, room.sim, _web_line(agent, config, web_password), out)
+                print(f"[panel] now: {panel_summary(panel)}", file=out, flush=True)
+                panel.on_change = lambda change: print(f"[panel] {change}", file=out, flush=True)
                 agent.watch(lambda update: _show_event(update, out))
                 stop = tg.cancel_scope.cancel
                 if _stdin_usable():

@@ -110,27 +110,37 @@ class PanelFeedback:
         self._led_notices: dict[int, float] = {}  # led → until (monotonic)
         self._text_notice: tuple[str, float] | None = None
         self._wake = anyio.Event()
+        self._synced = anyio.Event()  # set while the panel shows everything it should
         self.frames_sent = 0
+
+    def _dirty(self) -> None:
+        self._wake.set()
+        if self._synced.is_set():
+            self._synced = anyio.Event()
 
     def update(self, view: RoomView) -> None:
         self._view = view
-        self._wake.set()
+        self._dirty()
 
     def set_rules(self, rules: Sequence[FeedbackSection]) -> None:
         self.rules = list(rules)
-        self._wake.set()
+        self._dirty()
 
     def resend_all(self) -> None:
         """The panel came back (or was replaced): it shows nothing we sent before."""
         self._sent = PanelFrame()
-        self._wake.set()
+        self._dirty()
+
+    async def wait_synced(self) -> None:
+        """Until the panel shows the current state (callers bound it with a timeout)."""
+        await self._synced.wait()
 
     def notice(self, led: int | None, text: str, seconds: float = NOTICE_SECONDS) -> None:
         until = anyio.current_time() + seconds
         if led is not None:
             self._led_notices[led] = until
         self._text_notice = (fit(text, self.text_width), until)
-        self._wake.set()
+        self._dirty()
 
     def desired(self, now: float) -> PanelFrame:
         frame = render(self.rules, self._view, self.panel)
@@ -157,22 +167,30 @@ class PanelFeedback:
     async def run(self) -> None:
         while True:
             self._wake = anyio.Event()
-            await self._flush()
+            if await self._flush() and not self._wake.is_set():
+                self._synced.set()
             delay = self._next_expiry() - anyio.current_time()
             with anyio.move_on_after(max(delay, 0.0) if math.isfinite(delay) else math.inf):
                 await self._wake.wait()
 
-    async def _flush(self) -> None:
+    async def _flush(self) -> bool:
+        """Send what differs from what the panel shows; True when all of it got through."""
         frame = self.desired(anyio.current_time())
+        delivered = True
         for led, (mode, colour) in sorted(frame.leds.items()):
             if self._sent.leds.get(led) != (mode, colour):
                 extra = {"colour": colour} if colour else {}
                 if await self._try("led", [led, mode], extra):
                     self._sent.leds[led] = (mode, colour)
+                else:
+                    delivered = False
         for line, text in sorted(frame.texts.items()):
             if self._sent.texts.get(line) != text:
                 if await self._try("text", [line, text], {}):
                     self._sent.texts[line] = text
+                else:
+                    delivered = False
+        return delivered
 
     async def _try(self, command: str, args: list[Any], extra: dict[str, Any]) -> bool:
         try:

@@ -10,6 +10,7 @@ from pathlib import Path
 import anyio
 import pytest
 
+from roomagent.config.model import AgentConfig
 from roomagent.control.agent import Agent
 from roomagent.control.demo import virtual_room
 from roomagent.sim.camera import CameraEmulator
@@ -60,13 +61,19 @@ class Room:
 
 
 @contextlib.asynccontextmanager
-async def running_room(tmp_path: Path, *, event_delay: float = 0.05) -> AsyncIterator[Room]:
+async def running_room(
+    tmp_path: Path,
+    *,
+    event_delay: float = 0.05,
+    configure: Callable[[AgentConfig], AgentConfig] | None = None,
+) -> AsyncIterator[Room]:
     secret = tmp_path / "rooms.pw"
     secret.write_text(ROOMS_PASSWORD + "\n")
     async with virtual_room(
         ROOMS_PASSWORD, web=False, discovery=False, event_delay=event_delay, password_file=secret
     ) as parts:
-        agent = Agent(parts.config, notice_seconds=1.0)  # short notices keep the tests quick
+        config = configure(parts.config) if configure else parts.config
+        agent = Agent(config, notice_seconds=1.0)  # short notices keep the tests quick
         room = Room(parts.sim, parts.camera, parts.panel, agent)
         parts.panel.on_change = room.changes.append
         async with anyio.create_task_group() as tg:

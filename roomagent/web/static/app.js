@@ -162,7 +162,11 @@
     for (const device of status.devices || []) {
       const kind = device.kind === "camera" ? "Camera" : device.kind === "panel" ? "Panel" : human(device.kind);
       const label = `${kind} “${device.name}”`;
-      const detail = device.online ? device.port || "" : device.reason || "not answering";
+      // Online: which model and which port (the last path part is what a person recognises).
+      const port = String(device.port || "").split("/").pop();
+      const detail = device.online
+        ? [device.profile, port].filter(Boolean).join(" · ")
+        : device.reason || "not answering";
       list.append(linkRow(label, detail, device.online ? "ok" : "bad", device.online ? "Online" : "Offline"));
     }
     if (!(status.devices || []).length) list.append(el("li", "muted", "No serial devices configured."));

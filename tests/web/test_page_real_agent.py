@@ -1,0 +1,67 @@
+"""End to end in Chromium: the page → the real Agent → the Rooms simulator and a virtual
+camera on a pseudo-terminal, and the simulator's events back onto the page live."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+import pytest
+from playwright.async_api import expect
+
+from roomagent.control.agent import Agent
+from roomagent.control.demo import CAMERA_PROFILE, PANEL_PROFILE, demo_config
+from roomagent.devices.profiles import load_profile
+from roomagent.sim.camera import CameraEmulator
+from roomagent.sim.panel import PanelEmulator
+from roomagent.sim.rooms import RoomsSimulator
+
+from .test_page_browser import CHROMIUM, open_page, screenshots
+
+pytestmark = [
+    pytest.mark.anyio,
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
+]
+
+ROOMS_PASSWORD = "sim-rooms-pw-5150"
+WEB_PASSWORD = "page-pw-8086-e2e"
+
+
+async def test_page_drives_the_real_agent_against_the_simulators(tmp_path: Path) -> None:
+    (tmp_path / "rooms.pw").write_text(ROOMS_PASSWORD + "\n")
+    (tmp_path / "web.pw").write_text(WEB_PASSWORD + "\n")
+    camera = CameraEmulator(load_profile(CAMERA_PROFILE))
+    panel = PanelEmulator(load_profile(PANEL_PROFILE))
+    async with RoomsSimulator(password=ROOMS_PASSWORD) as sim, camera, panel:
+        config = demo_config(sim.url, panel.path, camera.path, 0)
+        config.rooms.password_file = tmp_path / "rooms.pw"
+        config.web.password_file = tmp_path / "web.pw"
+        config.discovery.enabled = False  # tests stay on 127.0.0.1
+        config.state_dir = tmp_path
+        agent = Agent(config, base_dir=tmp_path)
+        async with anyio.create_task_group() as tg:
+            await tg.start(agent.run)
+            with anyio.fail_after(10):
+                await agent.wait_settled()
+            assert agent.web is not None
+            async with open_page(agent.web.url, config.web.user, WEB_PASSWORD) as page:
+                await expect(page.locator("#room-name")).to_have_text("Demo room")
+                await expect(page.locator("#health-text")).to_have_text("Room is working")
+                await expect(page.locator("#links")).to_contain_text("Connected")
+
+                await page.get_by_role("button", name="Preset 3").click()
+                await expect(page.locator("#result")).to_have_text("Camera preset 3: done.")
+                assert camera.state.last_recalled == 3
+
+                await page.get_by_role("button", name="Start meeting").click()
+                # The simulator's JoinMeetingCompleted event reaches the page by itself.
+                await expect(page.locator("#meeting-status")).to_contain_text("In a meeting")
+                await expect(page.locator("#meeting-code")).not_to_have_text("—")
+                await screenshots(page, "real-agent")
+
+                await page.get_by_role("button", name="Leave meeting").click()
+                await expect(page.locator("#meeting-status")).to_contain_text("No meeting")
+                html = await page.content()
+                assert ROOMS_PASSWORD not in html and WEB_PASSWORD not in html
+            tg.cancel_scope.cancel()

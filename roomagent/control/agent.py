@@ -42,7 +42,16 @@ EVENT_HISTORY = 500
 # The "Next:" line changes with the clock, not only with calendar updates.
 CALENDAR_TICK_SECONDS = 30.0
 # Config sections that need the parts restarted; the rest is swapped in place on reload.
-RESTART_SECTIONS = ("rooms", "devices", "web", "discovery", "calendar", "cloud", "profiles_dirs")
+RESTART_SECTIONS = (
+    "rooms",
+    "devices",
+    "web",
+    "discovery",
+    "calendar",
+    "cloud",
+    "profiles_dirs",
+    "state_dir",
+)
 _SECRET_KEYS = ("password", "password_hash", "token", "secret")
 
 

@@ -21,11 +21,8 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from http.cookies import CookieError, SimpleCookie
-from pathlib import Path
 from urllib.parse import urlsplit
 
-from roomagent.config.model import WebSection
-from roomagent.config.secrets import read_secret
 from roomagent.logsetup import register_secret
 
 HASH_SCHEME = "pbkdf2_sha256"
@@ -83,18 +80,6 @@ def verify_password(password: str, encoded: str) -> bool:
     iterations, salt, expected = check_hash_format(encoded)
     digest = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), iterations)
     return hmac.compare_digest(digest, expected)
-
-
-def web_credentials(web: WebSection, base_dir: Path | None = None) -> tuple[str | None, str | None]:
-    """(password, password_hash) from the [web] section: hash in config, else env/file."""
-    if web.password_hash:
-        check_hash_format(web.password_hash)
-        return None, web.password_hash
-    file = web.password_file
-    if file is not None and base_dir is not None and not file.is_absolute():
-        file = base_dir / file
-    password = read_secret(web.password_env, file, what="web password")
-    return (password or None), None
 
 
 @dataclass

@@ -216,6 +216,8 @@ class WebServer:
 
     async def _route(self, connection: ServerConnection, request: Request) -> Response | None:
         path = urlsplit(request.path).path
+        if request.method != "GET":  # everything here is read-only; actions go over /api
+            return self._respond(405, "Only GET is served here.\n", extra={"Allow": "GET"})
         if path == "/healthz":
             return self._respond(200, "ok\n")
         address = str(connection.remote_address[0]) if connection.remote_address else "?"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from typing import Any
 
@@ -16,6 +17,7 @@ from roomagent.config.model import WebSection
 from roomagent.rooms.errors import RoomsRefused
 from roomagent.web.auth import SESSION_COOKIE, WebAuthError, hash_password
 from roomagent.web.server import WebServer
+from roomagent.web.updates import MAX_PENDING
 
 from .conftest import PASSWORD, USER, basic
 from .small_agent import MEETING_PASSCODE, ROOMS_PASSWORD, SmallAgent
@@ -67,6 +69,12 @@ async def test_every_other_path_needs_basic_credentials(server: WebServer) -> No
     assert page.headers["Content-Type"].startswith("text/html")
     assert "Room diagnostics" in page.text
     assert "/static/app.js" in page.text and "http" not in page.text.split("<body>")[0]
+
+
+async def test_only_get_is_served(server: WebServer) -> None:
+    async with httpx.AsyncClient(base_url=server.url, auth=(USER, PASSWORD)) as http:
+        reply = await http.delete("/")  # (a request with a body websockets refuses itself)
+    assert reply.status_code == 405 and reply.headers["Allow"] == "GET"
 
 
 async def test_security_headers(server: WebServer) -> None:
@@ -285,7 +293,30 @@ async def test_updates_are_pushed_and_coalesced(server: WebServer, agent: SmallA
         assert (await rpc(ws, "unsubscribe", id=2))["result"]["was_subscribed"] is True
 
 
-async def test_no_secret_in_any_response(server: WebServer, agent: SmallAgent) -> None:
+async def test_a_slow_client_is_resynced_not_waited_for(
+    server: WebServer, agent: SmallAgent
+) -> None:
+    async with api(server) as ws:
+        await rpc(ws, "subscribe", {"events": 0})
+        (subscriber,) = server.hub.subscribers
+        for n in range(5 * MAX_PENDING):  # far more than the client may have pending
+            agent.changed({"kind": "tick", "n": n})
+            assert len(subscriber.pending) <= MAX_PENDING
+        with anyio.fail_after(5):
+            update = json.loads(await ws.recv())
+        assert update["params"]["resync"] is True
+        assert "changes" not in update["params"]
+        assert update["params"]["status"]["room"]["name"] == "Huddle 3A"
+    async with httpx.AsyncClient(base_url=server.url, auth=(USER, PASSWORD)) as http:
+        metrics = (await http.get("/metrics")).text
+    assert 'roomagent_web_total{counter="updates_dropped"} ' in metrics
+    assert 'roomagent_web_total{counter="updates_dropped"} 0\n' not in metrics
+
+
+async def test_no_secret_in_any_response(
+    server: WebServer, agent: SmallAgent, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     secrets = (PASSWORD, ROOMS_PASSWORD, MEETING_PASSCODE)
     seen: list[str] = []
     async with httpx.AsyncClient(base_url=server.url, auth=(USER, PASSWORD)) as http:
@@ -314,7 +345,13 @@ async def test_no_secret_in_any_response(server: WebServer, agent: SmallAgent) -
                 text = str(await ws.recv())
                 seen.append(text)
                 answered += '"id"' in text
-    everything = "\n".join(seen)
+    logged = [
+        f"{r.getMessage()} {getattr(r, 'fields', '')}"
+        for r in caplog.records
+        if r.name.startswith("roomagent")  # (the test's own websockets client logs frames)
+    ]
+    assert any("login failed" in line for line in logged)
+    everything = "\n".join(seen + logged)
     assert '"status": "in_meeting"' in everything  # the join really happened
     assert '"password": "***"' in everything  # masked, not missing
     for secret in secrets:

@@ -5,14 +5,22 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import string
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import anyio
 import pytest
 
+from roomagent.control.demo import (
+    ROOMS_PASSWORD_ENV,
+    WEB_PASSWORD_ENV,
+    demo_config_text,
+    virtual_room,
+)
 from roomagent.service.notify import Notifier
 
 CONFIG = """
@@ -162,3 +170,53 @@ def test_sighup_with_a_bad_file_keeps_running_then_reloads_a_good_one(tmp_path: 
         assert proc.returncode == 0
     finally:
         proc.kill() if proc.poll() is None else None
+
+
+@pytest.mark.anyio
+async def test_run_against_a_room_stops_cleanly_on_sigterm(
+    tmp_path: Path, notify_socket: tuple[socket.socket, str]
+) -> None:
+    """The production command with devices, page and mDNS: READY, then SIGTERM → exit 0 with
+    devices and the Rooms session closed."""
+    sock, path = notify_socket
+    async with virtual_room("room-pw-x", web=True) as room:
+        config = tmp_path / "room.toml"
+        config.write_text(
+            string.Template(demo_config_text())
+            .substitute(
+                rooms_url=room.sim.url,
+                panel_port=room.panel.path,
+                camera_port=room.camera.path,
+                web_port=0,
+            )
+            .replace('level = "error"', 'level = "info"')
+        )
+        env = {
+            **os.environ,
+            ROOMS_PASSWORD_ENV: "room-pw-x",
+            WEB_PASSWORD_ENV: "web-pw-x",
+            "NOTIFY_SOCKET": path,
+        }
+        proc = await anyio.open_process(
+            [sys.executable, "-m", "roomagent", "run", "--config", str(config)], env=env
+        )
+        try:
+            sock.setblocking(False)
+            with anyio.fail_after(10):
+                while True:
+                    await anyio.wait_readable(sock)
+                    if b"READY=1" in sock.recv(4096):
+                        break
+                while room.sim.connection_count == 0 or not room.panel.text.get(1):
+                    await room.panel.wait_change()
+            proc.send_signal(signal.SIGTERM)
+            with anyio.fail_after(5):  # systemd's stop timeout is a requirement, not a benchmark
+                assert await proc.wait() == 0
+            assert proc.stdout is not None
+            chunks = [chunk async for chunk in proc.stdout]
+            out = b"".join(chunks).decode()
+            assert "panel closed" in out and "camera closed" in out and "msg=stopped" in out
+            assert "room-pw-x" not in out and "web-pw-x" not in out
+        finally:
+            if proc.returncode is None:
+                proc.kill()

@@ -44,12 +44,12 @@ def _percentile(values: list[float], q: float) -> float:
 def table() -> list[str]:
     if not _samples:
         return []
-    rows = [f"{'scenario':<34} {'metric':<34} {'n':>4} {'p50 ms':>9} {'p99 ms':>9} {'max ms':>9}"]
+    rows = [f"{'scenario':<34} {'metric':<40} {'n':>4} {'p50 ms':>9} {'p99 ms':>9} {'max ms':>9}"]
     for (scenario, metric), values in sorted(_samples.items()):
         p50 = statistics.median(values) * 1000
         p99 = _percentile(values, 0.99) * 1000
         rows.append(
-            f"{scenario[:34]:<34} {metric[:34]:<34} {len(values):>4} "
+            f"{scenario[:34]:<34} {metric[:40]:<40} {len(values):>4} "
             f"{p50:>9.1f} {p99:>9.1f} {max(values) * 1000:>9.1f}"
         )
     return rows

@@ -71,7 +71,10 @@ class SmallAgent:
             refusal, self.refuse_next = self.refuse_next, None
             self._event("rooms", "refused", str(refusal))
             raise ActionFailed(str(refusal)) from refusal
-        if name in ("meeting.start", "meeting.join"):
+        if name == "meeting.join_next":
+            booked = (self.calendar or {}).get("current") or {}
+            action = {**action, "meeting_code": booked.get("meeting_code", "")}
+        if name in ("meeting.start", "meeting.join", "meeting.join_next"):
             if self.meeting["status"] != "idle":
                 raise ActionNotApplicable("Already in a meeting")
             code = action.get("meeting_code", "123456789")

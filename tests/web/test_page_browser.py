@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import anyio
@@ -64,6 +65,23 @@ async def screenshots(page: Page, name: str) -> None:
     await page.set_viewport_size(LAPTOP)
 
 
+def booked_day() -> dict[str, object]:
+    now = datetime.now().astimezone().replace(second=0, microsecond=0)
+
+    def booking(title: str, start: int, end: int, code: str | None) -> dict[str, object]:
+        return {
+            "title": title,
+            "start": (now + timedelta(minutes=start)).isoformat(),
+            "end": (now + timedelta(minutes=end)).isoformat(),
+            "booked_by": "Li Wei",
+            "meeting_code": code,
+        }
+
+    current = booking("Budget review", -10, 50, "555123987")
+    upcoming = booking("Design crit", 60, 90, None)
+    return {"current": current, "next": upcoming, "today": [current, upcoming]}
+
+
 async def test_page_shows_status_runs_tests_and_updates_live(
     server: WebServer, agent: SmallAgent
 ) -> None:
@@ -84,6 +102,15 @@ async def test_page_shows_status_runs_tests_and_updates_live(
         # A refusal is shown in words, with the Rooms error code.
         await page.get_by_role("button", name="Start meeting").click()
         await expect(page.locator("#result")).to_have_text("Start meeting: Already in a meeting")
+
+        await page.get_by_role("button", name="Leave meeting").click()
+        await expect(page.locator("#meeting-status")).to_contain_text("No meeting")
+        # A booked meeting appears with the calendar; one button joins it.
+        agent.calendar = booked_day()
+        agent.changed({"kind": "calendar"})
+        await expect(page.locator("#cal-current")).to_contain_text("Budget review")
+        await page.get_by_role("button", name="Join now · 555 123 987").click()
+        await expect(page.locator("#meeting-code")).to_have_text("555 123 987")
 
         # Live: the agent changes, the page follows without a reload.
         agent.set_device("panel", False, "no reply to the start-up query")

@@ -187,6 +187,11 @@
     $("cal-next").textContent = booking(cal.next);
     const list = $("cal-today");
     list.replaceChildren(...(cal.today || []).map((b) => el("li", "", booking(b))));
+    if (!list.children.length) list.append(el("li", "", "No bookings today."));
+    const target = [cal.current, cal.next].find((b) => b && b.meeting_code);
+    const join = $("join-booked");
+    join.hidden = !target;
+    if (target) join.textContent = `Join ${target === cal.current ? "now" : "next"} · ${formatCode(target.meeting_code)}`;
   }
 
   function firstOf(status, kind) {

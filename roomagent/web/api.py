@@ -21,6 +21,7 @@ from anyio.abc import TaskGroup
 from jsonrpcserver import Result, Success, async_dispatch_to_serializable
 from jsonrpcserver.exceptions import JsonRpcError
 from pydantic import ConfigDict, Field, ValidationError, validate_call
+from websockets.exceptions import ConnectionClosed
 
 from roomagent.control.actions import ACTION_NAMES, param_problems
 from roomagent.logsetup import redact, register_secret
@@ -144,7 +145,10 @@ class ApiContext:
 
         async def pump() -> None:
             with scope:
-                await self.hub.pump(subscriber, lambda params: self.notify("update", params))
+                try:
+                    await self.hub.pump(subscriber, lambda params: self.notify("update", params))
+                except ConnectionClosed:
+                    pass  # the socket's reader ends the connection
 
         self.task_group.start_soon(pump)
 

@@ -79,14 +79,19 @@ class UpdateHub:
         try:
             while True:
                 changes, resync = await subscriber.next_batch()
-                params: dict[str, Any] = {"status": self.agent.status()}
+                try:
+                    params: dict[str, Any] = {"status": self.agent.status()}
+                    if subscriber.events_limit:
+                        params["events"] = self.agent.recent_events(subscriber.events_limit)
+                except Exception:  # an unwell agent must not end the client's socket
+                    log.warning("agent status failed; update skipped", exc_info=True)
+                    subscriber.resync = True
+                    continue
                 if resync:
                     params["resync"] = True
                     log.info("api client too slow; resynced with full status")
                 else:
                     params["changes"] = changes
-                if subscriber.events_limit:
-                    params["events"] = self.agent.recent_events(subscriber.events_limit)
                 await send(params)
         finally:
             self.subscribers.discard(subscriber)

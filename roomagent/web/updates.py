@@ -18,7 +18,7 @@ from roomagent.web.facade import AgentFacade
 log = logging.getLogger(__name__)
 
 MAX_PENDING = 200  # changes held for one client before it is resynced instead
-COALESCE_S = 0.05  # a burst of changes within this window goes out as one notification
+COALESCE_S = 0.05  # at most one notification per client per 50 ms; a burst goes out as one
 
 
 class Subscriber:
@@ -30,6 +30,7 @@ class Subscriber:
         self.resync = False
         self.dropped = 0
         self._wake = anyio.Event()
+        self._last_sent = -COALESCE_S
 
     def offer(self, change: dict[str, Any]) -> None:
         if self.resync:
@@ -44,7 +45,10 @@ class Subscriber:
 
     async def next_batch(self) -> tuple[list[dict[str, Any]], bool]:
         await self._wake.wait()
-        await anyio.sleep(COALESCE_S)
+        # Leading edge: a lone change goes out at once; changes right after a send wait for
+        # the rest of the window and go out together.
+        await anyio.sleep(max(0.0, self._last_sent + COALESCE_S - anyio.current_time()))
+        self._last_sent = anyio.current_time()
         self._wake = anyio.Event()
         batch, resync = self.pending, self.resync
         self.pending, self.resync = [], False

@@ -152,12 +152,18 @@ class Announcer:
         )
 
     async def run(self) -> None:
-        zc = _zeroconf(self.interfaces)
+        while True:
+            try:
+                zc = _zeroconf(self.interfaces)
+                break
+            except OSError as exc:  # no multicast-capable interface yet (early boot)
+                log.warning("mDNS unavailable; retrying", extra=kv(error=str(exc)))
+                await anyio.sleep(RETRY_S)
         try:
             while self._info is None:
                 try:
                     await self._register(zc)
-                except (OSError, RuntimeError) as exc:
+                except Exception as exc:  # the room works without mDNS: log, retry, go on
                     log.warning("mDNS announcement failed; retrying", extra=kv(error=str(exc)))
                     await anyio.sleep(RETRY_S)
             while True:
@@ -225,7 +231,7 @@ class Announcer:
             return
         try:
             await (await zc.async_update_service(info))
-        except OSError as exc:
+        except Exception as exc:  # retried at the next change or address check
             log.warning("mDNS update failed", extra=kv(error=str(exc)))
             return
         self._info, self.announced_addresses = info, addresses

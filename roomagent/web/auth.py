@@ -19,7 +19,7 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
 from urllib.parse import urlsplit
 
@@ -87,8 +87,8 @@ class Credentials:
     """The one user allowed in, with a plain password or a stored hash."""
 
     user: str
-    password: str | None = None
-    password_hash: str | None = None
+    password: str | None = field(default=None, repr=False)
+    password_hash: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if not self.password and not self.password_hash:

@@ -163,10 +163,16 @@ class Agent:
         await self._start_discovery(tg)
         self._view_changed()
 
+    def _relative(self, path: Path | None) -> Path | None:
+        """Secret files named in the config are relative to the config file's folder."""
+        return path if path is None or path.is_absolute() else self.base_dir / path
+
     def _make_session(self, config: AgentConfig) -> RoomsSession:
         rooms = config.rooms
         try:
-            password = read_secret(rooms.password_env, rooms.password_file, what="Rooms password")
+            password = read_secret(
+                rooms.password_env, self._relative(rooms.password_file), what="Rooms password"
+            )
         except SecretUnavailable as exc:
             self._record("rooms", "error", str(exc), level=logging.ERROR)
             password = None
@@ -205,7 +211,9 @@ class Agent:
         from roomagent.web.server import WebServer
 
         try:
-            password = read_secret(web.password_env, web.password_file, what="web password")
+            password = read_secret(
+                web.password_env, self._relative(web.password_file), what="web password"
+            )
             self.web = WebServer(self, web, password, web.password_hash)
         except (SecretUnavailable, WebAuthError) as exc:
             self._record("web", "error", f"diagnostics page off: {exc}", level=logging.ERROR)

@@ -390,6 +390,7 @@ class Agent:
         device = self.devices.get(camera)
         if device is None:
             raise ActionFailed(f"no camera named {camera!r}")
+        args = _clamp_speeds(device, command, args)
         try:
             await device.command(command, *args)
         except DeviceError as exc:
@@ -544,6 +545,16 @@ class Agent:
                 self._watchers.remove(callback)
 
         return unsubscribe
+
+
+def _clamp_speeds(device: Device, command: str, args: list[Any]) -> list[Any]:
+    """Pan/tilt speeds clamped to this camera's ranges: bindings and the page use one scale
+    for every model, and a tilt range a step shorter than pan must not fail the move."""
+    section = device.profile.visca or device.profile.pelco
+    if command != "pt_drive" or section is None or len(args) != 3:
+        return args
+    pan, tilt = section.pan_speed, section.tilt_speed
+    return [args[0], min(max(args[1], pan.min), pan.max), min(max(args[2], tilt.min), tilt.max)]
 
 
 def _calendar_dict(calendar: Any) -> dict[str, Any] | None:

@@ -165,6 +165,17 @@ async def test_facade_perform_press_and_masked_config(tmp_path: Path) -> None:
         agent = room.agent
         done = await agent.perform({"action": "camera.preset", "camera": "camera", "preset": 2})
         assert done["action"] == "camera.preset" and room.camera.state.last_recalled == 2
+        # One speed scale for every camera: 24 is beyond this model's tilt range (1-23).
+        moved = await agent.perform(
+            {
+                "action": "camera.move",
+                "camera": "camera",
+                "direction": "up",
+                "speed": 24,
+                "seconds": 0.1,
+            }
+        )
+        assert moved["result"] == "pt_drive for 0.1 s" and "pt" not in room.camera.state.moving
         with pytest.raises(ActionFailed, match="unknown action 'x'"):
             await agent.perform({"action": "x"})
         with pytest.raises(ActionNotApplicable, match="Not in a meeting"):

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import anyio
 import pytest
+from anyio.abc import TaskStatus
 from playwright.async_api import Page, async_playwright, expect
 
+from roomagent.config.model import WebSection
 from roomagent.web.server import WebServer
 
 from .conftest import PASSWORD, USER
@@ -41,7 +43,8 @@ PHONE = {"width": 390, "height": 844}
 
 @asynccontextmanager
 async def open_page(url: str, user: str = USER, password: str = PASSWORD) -> AsyncIterator[Page]:
-    async with async_playwright() as pw:
+    playwright = async_playwright()
+    async with playwright as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             context = await browser.new_context(
@@ -54,6 +57,18 @@ async def open_page(url: str, user: str = USER, password: str = PASSWORD) -> Asy
             yield page
         finally:
             await browser.close()
+    close_driver_pipes(playwright)
+
+
+def close_driver_pipes(playwright: object) -> None:
+    """Playwright leaves its driver's subprocess transport for the garbage collector, which
+    then meets a closed event loop (an "unraisable exception" in pytest's summary): close it
+    while the loop still runs. Private attributes, so every step is optional."""
+    client = getattr(playwright, "_client", None)
+    process = getattr(getattr(client, "_transport", None), "_proc", None)
+    transport = getattr(process, "_transport", None)
+    if transport is not None:
+        transport.close()
 
 
 async def screenshots(page: Page, name: str) -> None:
@@ -125,18 +140,21 @@ async def test_page_shows_status_runs_tests_and_updates_live(
 
 
 async def test_page_reconnects_by_itself(agent: SmallAgent) -> None:
-    from roomagent.config.model import WebSection
+    config = WebSection(listen="127.0.0.1", port=0, user=USER)
+    first = WebServer(agent, config, PASSWORD, None)
+    stop_first = anyio.CancelScope()
 
-    web = WebServer(agent, WebSection(listen="127.0.0.1", port=0, user=USER), PASSWORD, None)
+    async def serve_first(*, task_status: TaskStatus[int]) -> None:
+        with stop_first:
+            await first.run(task_status=task_status)
+
     async with anyio.create_task_group() as tg:
-        port = await tg.start(web.run)
-        async with open_page(web.url) as page:
-            tg.cancel_scope.cancel()  # the agent restarts…
+        port = await tg.start(serve_first)
+        async with open_page(first.url) as page:
+            stop_first.cancel()  # the agent restarts…
             await expect(page.locator("#conn")).to_have_text("Reconnecting…")
-            restarted = WebServer(
-                agent, WebSection(listen="127.0.0.1", port=port, user=USER), PASSWORD, None
-            )
-            async with restarted.running():  # …and the page comes back on its own
+            again = WebServer(agent, config.model_copy(update={"port": port}), PASSWORD, None)
+            async with again.running():  # …and the page comes back on its own
                 agent.set_device("cam1", False, "cable unplugged")
                 await expect(page.locator("#conn")).to_have_text("Live", timeout=20000)
                 await expect(page.locator("#links")).to_contain_text("cable unplugged")

@@ -110,6 +110,7 @@ class WebServer:
         self.hub = UpdateHub(agent)
         self.assets = _load_assets()
         self.port: int | None = None
+        self._sockets: set[anyio.CancelScope] = set()  # one per open API socket
 
     @property
     def host(self) -> str:
@@ -143,6 +144,7 @@ class WebServer:
             max_size=MAX_FRAME,
             ping_interval=20,
             ping_timeout=20,
+            close_timeout=2,  # shutdown must not wait long for a silent client
         ) as server:
             self.port = int(next(iter(server.sockets)).getsockname()[1])
             unwatch = self.hub.start()
@@ -152,6 +154,9 @@ class WebServer:
                 await anyio.sleep_forever()
             finally:
                 unwatch()
+                # Requests still running (a join waits for its outcome) end with the agent.
+                for scope in list(self._sockets):
+                    scope.cancel()
                 server.close(close_connections=True)
 
     @asynccontextmanager
@@ -315,18 +320,23 @@ class WebServer:
             finally:
                 in_flight.release()
 
+        # Cancelled only when the server stops: then requests still running end with it.
+        scope = anyio.CancelScope()
+        self._sockets.add(scope)
         try:
-            async with anyio.create_task_group() as tg:
-                ctx = ApiContext(self.agent, self.hub, tg, notify)
-                try:
-                    async for message in connection:
-                        await in_flight.acquire()  # backpressure: stop reading when busy
-                        tg.start_soon(answer, message, ctx)
-                except ConnectionClosed:
-                    pass
-                # Stop the updates; requests already running (a join) finish on their own
-                # rather than being cut off half-way because a page closed.
-                ctx.unsubscribe()
+            with scope:
+                async with anyio.create_task_group() as tg:
+                    ctx = ApiContext(self.agent, self.hub, tg, notify)
+                    try:
+                        async for message in connection:
+                            await in_flight.acquire()  # backpressure: stop reading when busy
+                            tg.start_soon(answer, message, ctx)
+                    except ConnectionClosed:
+                        pass
+                    # Stop the updates; requests already running (a join) finish on their
+                    # own rather than being cut off half-way because a page closed.
+                    ctx.unsubscribe()
         finally:
+            self._sockets.discard(scope)
             self.counters.api_connections -= 1
             log.info("api client disconnected", extra=kv(client=address))

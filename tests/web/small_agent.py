@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import anyio
+
 from roomagent.control.actions import ActionFailed, ActionNotApplicable, parse_action
 from roomagent.logsetup import register_secret
 from roomagent.rooms.errors import RoomsRefused
@@ -38,6 +40,8 @@ class SmallAgent:
         self.commands: list[tuple[str, str, list[Any]]] = []
         self.presses: list[tuple[str, int, str]] = []
         self.refuse_next: RoomsRefused | None = None
+        self.hold: anyio.Event | None = None  # set: perform waits for it (a slow join)
+        self.holding = anyio.Event()
         self._watchers: list[Callable[[dict[str, Any]], None]] = []
 
     # -- the facade ---------------------------------------------------------------------
@@ -67,6 +71,9 @@ class SmallAgent:
     async def perform(self, action: dict[str, Any]) -> dict[str, Any]:
         parsed = parse_action(action)
         name = parsed.action
+        if self.hold is not None:
+            self.holding.set()
+            await self.hold.wait()
         if self.refuse_next is not None:
             refusal, self.refuse_next = self.refuse_next, None
             self._event("rooms", "refused", str(refusal))

@@ -270,6 +270,17 @@ async def test_agent_failures_become_plain_errors(server: WebServer, agent: Smal
         assert "result" in await rpc(ws, "status", id=4)
 
 
+async def test_stopping_the_server_ends_requests_in_flight(agent: SmallAgent) -> None:
+    agent.hold = anyio.Event()  # meeting.start will hang like a join waiting for its outcome
+    web = WebServer(agent, WebSection(listen="127.0.0.1", port=0), PASSWORD, None)
+    with anyio.fail_after(5):
+        async with web.running():
+            async with api(web) as ws:
+                await ws.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "meeting.start"}))
+                await agent.holding.wait()
+                # the block ends with the request still running: the server must not wait
+
+
 async def test_updates_are_pushed_and_coalesced(server: WebServer, agent: SmallAgent) -> None:
     async with api(server) as ws:
         first = await rpc(ws, "subscribe", {"events": 5})

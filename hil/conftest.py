@@ -5,6 +5,7 @@ Mode comes from ROOMAGENT_HIL_* (see hil/README.md); without them every part is 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 
 from hil import timings
 from hil.operator import Operator
-from hil.rig import HilConfigError, HilSettings, Rig, running_rig
+from hil.rig import HilConfigError, HilSettings, Rig, RigNotReady, running_rig
 
 
 @pytest.fixture
@@ -32,21 +33,30 @@ def hil_settings() -> HilSettings:
 @pytest.fixture
 def say(pytestconfig: pytest.Config) -> Callable[[str], None]:
     """Talk to the person at the rack: straight to the terminal, past output capture."""
+    capture = pytestconfig.pluginmanager.get_plugin("capturemanager")
     reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
 
     def line(text: str) -> None:
-        if reporter is not None:
-            reporter.write_line(text, bold=True)
-        else:
-            print(text, flush=True)
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            if reporter is not None:
+                reporter.ensure_newline()
+                reporter.write_line(text, bold=True)
+            else:
+                print(text, flush=True)
 
     return line
 
 
 @pytest.fixture
 async def rig(hil_settings: HilSettings, tmp_path: Path) -> AsyncIterator[Rig]:
-    async with running_rig(hil_settings, tmp_path) as room:
-        yield room
+    problem = ""
+    try:
+        async with running_rig(hil_settings, tmp_path) as room:
+            yield room
+    except RigNotReady as exc:
+        problem = str(exc)
+    if problem:
+        pytest.fail(problem, pytrace=False)
 
 
 @pytest.fixture

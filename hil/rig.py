@@ -54,6 +54,10 @@ class HilConfigError(ValueError):
     """A ROOMAGENT_HIL_* variable that cannot be used; the message says which and why."""
 
 
+class RigNotReady(RuntimeError):
+    """The room did not come up: what was offline and why."""
+
+
 @dataclass(frozen=True)
 class PortSpec:
     """`/dev/ttyUSB0:sony-visca`: a real port and the profile of what is plugged into it."""
@@ -280,6 +284,23 @@ class Rig:
                 await feedback.wait_synced()
         return anyio.current_time()
 
+    async def back_to_idle(self) -> None:
+        """Leave the room as the next scenario expects it: in no meeting. A real Rooms client
+        keeps its state between scenarios (a fresh simulator starts idle anyway)."""
+        with anyio.move_on_after(WAIT_S):
+            await self.until(lambda: self.state() is not RoomState.JOINING)
+        state = self.state()
+        session = self.agent.session
+        if state is RoomState.WAITING_ROOM:
+            action = "meeting.leave_waiting_room"
+        elif state is RoomState.IN_MEETING:
+            host = session is not None and session.mirror.is_host
+            action = "meeting.dissolve" if host else "meeting.leave"
+        else:
+            return
+        await self.agent.perform({"action": action})
+        await self.until(lambda: self.state() is RoomState.IDLE)
+
     @staticmethod
     def agent_clock() -> float:
         return anyio.current_time()
@@ -371,6 +392,7 @@ async def running_rig(settings: HilSettings, folder: Path) -> AsyncIterator[Rig]
     password_file = folder / "rooms.pw"
     password_file.write_text((settings.rooms_password or SIM_PASSWORD) + "\n")
     password_file.chmod(0o600)
+    problem = ""
     async with contextlib.AsyncExitStack() as stack:
         sim: RoomsSimulator | None = None
         if settings.rooms_url is None:
@@ -409,10 +431,28 @@ async def running_rig(settings: HilSettings, folder: Path) -> AsyncIterator[Rig]
         if sim is not None:
             tg.start_soon(rig._record_wire, sim)
         await tg.start(agent.run)
-        with anyio.fail_after(SETTLE_S):
+        with anyio.move_on_after(SETTLE_S) as settling:
             await agent.wait_settled()
-        rig.watch_panel_device()
-        yield rig
+        if settling.cancelled_caught:
+            problem = unsettled(agent)
+        else:
+            rig.watch_panel_device()
+            await rig.back_to_idle()
+            yield rig
+            if rig.agent.status()["rooms"]["link"] == "ready":
+                await rig.back_to_idle()
+    if problem:  # raised here, outside the task group, so it reads as one plain sentence
+        raise RigNotReady(problem)
+
+
+def unsettled(agent: Agent) -> str:
+    status = agent.status()
+    rooms = status["rooms"]
+    parts = [
+        f"Rooms {rooms['link']}" + (f" ({rooms['last_error']})" if rooms["last_error"] else "")
+    ]
+    parts += [f"{d['name']} offline: {d['reason']}" for d in status["devices"] if not d["online"]]
+    return f"the room did not settle within {SETTLE_S:g} s: " + "; ".join(parts)
 
 
 # ---- what the demo config's feedback rules show (LED 1/3 meeting, 16 trouble; text 1/2) ----

@@ -33,7 +33,8 @@ async def test_burst_of_join_presses_joins_once(
     outcomes = rig.actions(1) + rig.actions(2)
     assert len([e for e in outcomes if e["kind"] == "action"]) == 1, outcomes
     refused = [e for e in outcomes if e["kind"] == "refused"]
-    assert all("already in progress" in e["message"] for e in refused), refused
+    # "Join already in progress" while it runs; "Already in a meeting" once a quick client is in.
+    assert all("already" in e["message"].lower() for e in refused), refused
     if rig.sim is not None:
         assert len(rig.meeting_calls()) == 1
         assert refused  # the other key was told, not silently dropped

@@ -54,7 +54,9 @@ async def test_rooms_client_restart_mid_meeting(
     shown = await rig.panel_shows(
         lambda s: not shows_rooms_offline(s) and s.led(16) == "off", RESTART_S
     )
-    timings.record(scenario, "Rooms back → panel recovered", shown - back)
+    # A person restarts the real client in one go: there the figure includes the restart.
+    label = "Rooms back → panel recovered" if rig.sim else "Rooms gone → recovered (restart incl.)"
+    timings.record(scenario, label, shown - back if rig.sim else shown - gone)
     await mirror_matches_client(rig)
     if rig.sim is not None:  # a restarted simulator starts idle: the mirror must say so too
         assert rig.state() is RoomState.IDLE

@@ -187,14 +187,18 @@ def describe_param(info: FieldInfo) -> str:
     if typing.get_origin(ann) in (typing.Union, types.UnionType) and args:
         return " or ".join(describe_param(FieldInfo(annotation=a)) for a in args)
     bounds = {type(m).__name__: m for m in info.metadata}
-    low = getattr(bounds.get("Ge") or bounds.get("Gt"), "ge", None) or getattr(
-        bounds.get("Gt"), "gt", None
-    )
+    # `is None`, not `or`: a lower bound of 0 is falsy but real.
+    low = getattr(bounds.get("Ge"), "ge", None)
+    if low is None:
+        gt = getattr(bounds.get("Gt"), "gt", None)
+        low = None if gt is None else gt + 1
     high = getattr(bounds.get("Le"), "le", None)
     if ann is bool:
         return "true or false"
     if ann is int:
-        return f"an integer {low}-{high}" if high is not None else "an integer"
+        if high is None:
+            return "an integer" if low is None else f"an integer from {low}"
+        return f"an integer {low}-{high}" if low is not None else f"an integer up to {high}"
     if ann is float:
         return f"a number of seconds up to {high}" if high is not None else "a number"
     return "a string"
@@ -351,6 +355,9 @@ class ActionRunner:
     def __init__(self, host: ActionHost) -> None:
         self.host = host
         self._join_busy = False
+        # Timed moves under way (token → move), so a shutdown can stop them before the
+        # devices close; a move stopped that way is not stopped a second time.
+        self._timed: dict[object, HeldAction] = {}
 
     @property
     def join_in_flight(self) -> bool:
@@ -405,13 +412,23 @@ class ActionRunner:
             return "stopped"
         # Not held by a button: move for a fixed time, then stop — the stop is always sent.
         assert isinstance(action, HeldAction)
+        token = object()
+        self._timed[token] = action
         try:
             await self.host.camera_command(action.camera, command, args)
             await anyio.sleep(action.seconds)
         finally:
-            with anyio.CancelScope(shield=True):
-                await self.stop(action)
+            if self._timed.pop(token, None) is not None:
+                with anyio.CancelScope(shield=True):
+                    await self.stop(action)
         return f"{command} for {action.seconds:g} s"
+
+    async def stop_timed(self) -> None:
+        """Send the stop of every timed move still running (shutdown, restart)."""
+        moves, self._timed = list(self._timed.values()), {}
+        async with anyio.create_task_group() as tg:
+            for move in moves:
+                tg.start_soon(self.stop, move)
 
     async def start_held(self, action: HeldAction) -> str:
         (command, args), _ = camera_commands(action)

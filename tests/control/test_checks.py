@@ -196,3 +196,12 @@ def test_bad_when_is_reported_by_the_schema(tmp_path: Path) -> None:
         f"room.toml:{at(extra, 'when')}: feedback[0].when: Input should be 'idle', 'joining', "
         "'in_meeting', 'waiting_room', 'rooms_offline' or 'device_offline' (got 'busy')"
     ]
+
+
+def test_a_zero_lower_bound_is_named(tmp_path: Path) -> None:
+    extra = (
+        '[[bindings]]\ndevice = "panel"\nbutton = 1\naction = "camera.preset"\n'
+        'camera = "cam"\npreset = 999\n'
+    )
+    (problem,) = _problems(tmp_path, extra)
+    assert problem.endswith("camera.preset: 'preset' must be an integer 0-255 (got 999)")

@@ -176,7 +176,15 @@ def cmd_sim_clouds(args: argparse.Namespace) -> int:
     assert isinstance(qs, QuanshiCloud)
     print(f"yunzhijia base_url = {yzj.url}", file=sys.stdout)
     print(f"huawei base_url = {hwm.url}", file=sys.stdout)
-    print(f"quanshi url = {qs.endpoint}", file=sys.stdout, flush=True)
+    print(f"quanshi url = {qs.endpoint}", file=sys.stdout)
+    # These are throw-away demo credentials of a local stand-in, so saying them is safe.
+    print(
+        "tokens: the servers accept $ROOMAGENT_YZJ_TOKEN, $ROOMAGENT_HWM_TOKEN, "
+        "$ROOMAGENT_HWM_CONF_TOKEN, $ROOMAGENT_QS_TOKEN as set here "
+        "(unset: yzj-demo, hwm-demo, hwm-conf-demo, qs-demo)",
+        file=sys.stdout,
+        flush=True,
+    )
     try:
         threading.Event().wait()
     finally:

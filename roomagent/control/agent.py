@@ -39,6 +39,9 @@ from roomagent.rooms import LinkState, RoomsChange, RoomsError, RoomsRefused, Ro
 log = logging.getLogger("roomagent.agent")
 
 EVENT_HISTORY = 500
+# On shutdown or restart, how long the stops of running camera moves may take before the
+# devices close anyway (systemd's stop timeout is a few seconds for the whole agent).
+MOVE_STOP_SECONDS = 1.0
 # The "Next:" line changes with the clock, not only with calendar updates.
 CALENDAR_TICK_SECONDS = 30.0
 # Config sections that need the parts restarted; the rest is swapped in place on reload.
@@ -113,21 +116,45 @@ class Agent:
     # ---- lifecycle ------------------------------------------------------------------------
 
     async def run(self, *, task_status: Any = anyio.TASK_STATUS_IGNORED) -> None:
-        """Run every part until cancelled; a reload that needs it restarts the parts."""
+        """Run every part until cancelled; a reload that needs it restarts the parts.
+
+        Whether cancelled or restarting, every camera move still under way gets its stop
+        before the devices close: a camera is never left moving."""
         started = False
         while True:
             self._restart = anyio.Event()
             async with anyio.create_task_group() as tg:
-                self._tg = tg
-                await self._start_parts(tg)
+                parts: anyio.CancelScope = await tg.start(self._run_parts)
                 if not started:
                     started = True
                     self.ready.set()
                     task_status.started(self)
-                await self._restart.wait()
-                log.info("restarting parts for the new configuration")
-                tg.cancel_scope.cancel()
-            self._tg = None
+                try:
+                    await self._restart.wait()
+                    log.info("restarting parts for the new configuration")
+                finally:
+                    await self.stop_moves()
+                    parts.cancel()
+
+    async def _run_parts(self, *, task_status: Any) -> None:
+        # Shielded: cancelling the agent must not close the devices before stop_moves ran;
+        # run() cancels this scope itself right after.
+        with anyio.CancelScope(shield=True) as parts:
+            try:
+                async with anyio.create_task_group() as tg:
+                    self._tg = tg
+                    await self._start_parts(tg)
+                    task_status.started(parts)
+            finally:
+                self._tg = None
+
+    async def stop_moves(self) -> None:
+        """Stop every held or timed camera move (bounded: shutdown must stay quick)."""
+        with anyio.move_on_after(MOVE_STOP_SECONDS, shield=True):
+            async with anyio.create_task_group() as tg:
+                if self.handler is not None:
+                    tg.start_soon(self.handler.stop_all)
+                tg.start_soon(self.runner.stop_timed)
 
     async def _start_parts(self, tg: TaskGroup) -> None:
         config = self.config

@@ -150,6 +150,13 @@ class ButtonHandler:
             held = self._held.pop((dev, button))
             self._tg.start_soon(self._stop, device, held)
 
+    async def stop_all(self) -> None:
+        """Shutdown or restart: no release will come, so stop every held move now."""
+        held, self._held = self._held, {}
+        async with anyio.create_task_group() as tg:
+            for (device, _), move in held.items():
+                tg.start_soon(self._stop, device, move)
+
     async def _run(self, key: Key, bound: Bound) -> None:
         device, button, _ = key
         try:

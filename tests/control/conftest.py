@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import anyio
+import anyio.abc
 import pytest
 
 from roomagent.config.model import AgentConfig
@@ -36,6 +37,14 @@ class Room:
     panel: PanelEmulator
     agent: Agent
     changes: list[str] = field(default_factory=list)
+    agent_scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
+    agent_done: anyio.Event = field(default_factory=anyio.Event)
+
+    async def stop_agent(self) -> None:
+        """Cancel the agent as a shutdown does, and wait until it has finished."""
+        self.agent_scope.cancel()
+        with anyio.fail_after(WAIT_S):
+            await self.agent_done.wait()
 
     async def panel_shows(self, predicate: Callable[[PanelEmulator], bool]) -> None:
         """Until the keypad shows what `predicate` wants (awaits its LED/text changes)."""
@@ -76,8 +85,14 @@ async def running_room(
         agent = Agent(config, notice_seconds=1.0)  # short notices keep the tests quick
         room = Room(parts.sim, parts.camera, parts.panel, agent)
         parts.panel.on_change = room.changes.append
+
+        async def run_agent(*, task_status: anyio.abc.TaskStatus[Agent]) -> None:
+            with room.agent_scope:
+                await agent.run(task_status=task_status)
+            room.agent_done.set()
+
         async with anyio.create_task_group() as tg:
-            await tg.start(agent.run)
+            await tg.start(run_agent)
             with anyio.fail_after(WAIT_S):
                 await agent.wait_settled()
             await room.panel_shows(

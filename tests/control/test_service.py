@@ -22,6 +22,7 @@ from roomagent.control.demo import (
     virtual_room,
 )
 from roomagent.service.notify import Notifier
+from tests.control.test_room import PT_STOP_TAIL
 
 CONFIG = """
 [room]
@@ -176,8 +177,8 @@ def test_sighup_with_a_bad_file_keeps_running_then_reloads_a_good_one(tmp_path: 
 async def test_run_against_a_room_stops_cleanly_on_sigterm(
     tmp_path: Path, notify_socket: tuple[socket.socket, str]
 ) -> None:
-    """The production command with devices, page and mDNS: READY, then SIGTERM → exit 0 with
-    devices and the Rooms session closed."""
+    """The production command with devices, page and mDNS: READY, then SIGTERM mid-hold →
+    the camera gets its stop, then exit 0 with devices and the Rooms session closed."""
     sock, path = notify_socket
     async with virtual_room("room-pw-x", web=True) as room:
         config = tmp_path / "room.toml"
@@ -209,9 +210,14 @@ async def test_run_against_a_room_stops_cleanly_on_sigterm(
                         break
                 while room.sim.connection_count == 0 or not room.panel.text.get(1):
                     await room.panel.wait_change()
+                await room.panel.press(7)  # a held camera move is running at the SIGTERM
+                while room.camera.state.moving.get("pt") != "left":  # noqa: ASYNC110
+                    await anyio.sleep(0.01)
             proc.send_signal(signal.SIGTERM)
             with anyio.fail_after(5):  # systemd's stop timeout is a requirement, not a benchmark
                 assert await proc.wait() == 0
+            assert "pt" not in room.camera.state.moving
+            assert any(f.endswith(PT_STOP_TAIL) for f in room.camera.received)
             assert proc.stdout is not None
             chunks = [chunk async for chunk in proc.stdout]
             out = b"".join(chunks).decode()

@@ -107,7 +107,7 @@ class AgentProcess:
             ) from None
         return self.matching(*needles, after=after)[0]
 
-    def signal(self, signum: int) -> None:
+    def signal(self, signum: signal.Signals) -> None:
         assert self.proc is not None
         self.proc.send_signal(signum)
 

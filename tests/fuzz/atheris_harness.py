@@ -30,8 +30,9 @@ def visca_replies(data: bytes) -> None:
 
 
 def pelco_frames(data: bytes) -> None:
-    for variant in ("pelco-d", "pelco-p"):
-        for frame in pelco.PelcoFramer(variant).feed(data):  # type: ignore[arg-type]
+    variants: tuple[pelco.Variant, ...] = ("pelco-d", "pelco-p")
+    for variant in variants:
+        for frame in pelco.PelcoFramer(variant).feed(data):
             assert frame.preset_op in (None, "set", "clear", "recall")
 
 

@@ -48,7 +48,7 @@ class LiveDevice:
 @contextlib.contextmanager
 def live_device(emulator: SerialEmulator, profile: str) -> Iterator[LiveDevice]:
     with start_blocking_portal("asyncio") as portal:
-        with portal.wrap_async_context_manager(emulator):  # type: ignore[arg-type]
+        with portal.wrap_async_context_manager(emulator):
             # Reply-shaped garbage can fail a start-up and cost a reopen: keep those quick.
             device = Device("fuzzed", emulator.path, profile, backoff_initial=0.05, backoff_cap=0.2)
             running = portal.start_task_soon(device.run)

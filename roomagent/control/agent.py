@@ -259,8 +259,14 @@ class Agent:
     async def _start_discovery(self, tg: TaskGroup) -> None:
         if not self.config.discovery.enabled or self.web is None or self.web.port is None:
             return
-        from roomagent.discovery.mdns import Announcer
+        from roomagent.discovery.mdns import Announcer, announce_interfaces
 
+        listen = self.config.web.listen
+        interfaces = announce_interfaces(listen)
+        if interfaces == []:
+            msg = f"mDNS announcement off: no IPv4 address to announce for listen = {listen!r}"
+            self._record("agent", "error", msg, level=logging.WARNING)
+            return
         self.announcer = Announcer(
             self.config.room.name,
             self.config.room.id or machine_id(),
@@ -268,6 +274,7 @@ class Agent:
             __version__,
             page_port=self.web.port,
             state=self.machine.view.state.value,
+            interfaces=interfaces,
         )
         tg.start_soon(self._optional, "mDNS announcement", self.announcer.run)
 

@@ -75,6 +75,32 @@ def lan_addresses(interfaces: Sequence[str] | None = None) -> list[str]:
     return found or ["127.0.0.1"]
 
 
+def announce_interfaces(listen: str) -> list[str] | None:
+    """Where to announce a page listening on `listen`: only where it can be reached.
+
+    A wildcard (`0.0.0.0`, `::`, empty) → None: every non-loopback address, as configured
+    LANs expect. A loopback address → loopback only (`roomagent discover` on the same box
+    still finds it; the LAN is not told about a page it cannot open). Any other address →
+    that one. [] when nothing can be announced (an IPv6-only address: announcements are
+    IPv4; a host name that does not resolve)."""
+    if listen in ("", "0.0.0.0", "::"):
+        return None
+    try:
+        address = ipaddress.ip_address(listen)
+    except ValueError:  # a host name such as "localhost"
+        try:
+            infos = socket.getaddrinfo(listen, None, socket.AF_INET, socket.SOCK_STREAM)
+        except OSError:
+            return []
+        address = ipaddress.ip_address(infos[0][4][0])
+    if address.is_loopback:
+        return ["127.0.0.1"]
+    if isinstance(address, ipaddress.IPv6Address):
+        mapped = address.ipv4_mapped
+        return [str(mapped)] if mapped is not None else []
+    return [str(address)]
+
+
 def _fit_label(name: str, suffix: str = "") -> str:
     """Cut the name so name+suffix fits one DNS label (63 bytes), on a character boundary."""
     budget = _LABEL_MAX - len(suffix.encode())

@@ -7,6 +7,13 @@ Everything runs in one process over real ptys and a real WebSocket (simulator, v
 keypad, agent), so the floor is what the same hops cost with nothing in between:
   floor (press)  one pty line keypad→agent + one WebSocket text frame client→server
   floor (event)  one WebSocket text frame server→client + one pty line agent→keypad
+
+The agent's figures are taken at the same points as the floor's: a press runs from the
+keypad's pty write to the frame coming out of the simulator's WebSocket (not after the
+simulator parsed it and woke a waiting task); an event runs from the simulator handing the
+frame to its WebSocket (not from building it) to the keypad reading the LED line. Between
+samples the room is left to go quiet, so one sample's trailing traffic (the outcome event,
+the mirror re-query, the rest of the panel frame) is not charged to the next.
 """
 
 from __future__ import annotations
@@ -131,23 +138,26 @@ async def agent_latencies(n: int) -> tuple[list[float], list[float]]:
                     await agent.wait_settled()
                     await room.panel.tap(JOIN_BUTTON)
                     await agent.wait_view(lambda v: v.state.value == "in_meeting")
+                wire = SimWire(room.sim)
                 for _ in range(n):
                     finished = anyio.Event()
                     unwatch = agent.watch(lambda u, f=finished: _when_done(u, f))
-                    call = tg_call(tg, room.sim)
+                    wire.expect_call()
                     start = now_us()
                     await room.panel.press(LAYOUT_BUTTON)
-                    await call.wait()
-                    press_us.append(call.at - start)
+                    with anyio.fail_after(5):
+                        await wire.call_in.wait()
+                    press_us.append(wire.call_at - start)
                     await room.panel.release(LAYOUT_BUTTON)
                     with anyio.fail_after(5):
                         await finished.wait()  # outcome in: the next press is not "busy"
                     unwatch()
+                    await agent_quiet(room)
                 # Event → LED: the host admits / ends the meeting; LED 1 follows.
                 for i in range(n):
                     led_seen.clear()
                     want = "led 1 on" if i % 2 else "led 1 off"
-                    start = now_us()
+                    wire.expect_event()
                     if i % 2:
                         room.sim.status = MeetingStatus.WAITING_ROOM
                         await room.sim.admit()
@@ -157,33 +167,48 @@ async def agent_latencies(n: int) -> tuple[list[float], list[float]]:
                         while want not in led_seen:
                             led_changed = anyio.Event()
                             await led_changed.wait()
-                    event_us.append(led_seen[want] - start)
+                    event_us.append(led_seen[want] - wire.event_at)
                     # Let the rest of the frame (other LEDs, text) go out before the next one.
                     await agent_quiet(room)
                 tg.cancel_scope.cancel()
     return press_us, event_us
 
 
-class _CallWaiter:
-    def __init__(self) -> None:
-        self.done = anyio.Event()
-        self.at = 0.0
+class SimWire:
+    """Timestamps on the simulator's side of the agent's WebSocket, where the raw floor takes
+    its own: the first Call/Meeting frame out of it, and the first Event frame into it.
 
-    async def wait(self) -> None:
-        await self.done.wait()
+    The simulator has no hook for this, so the bench wraps that one connection's send/recv
+    (instrumentation of the measuring rig, not of the agent)."""
 
+    def __init__(self, sim: object) -> None:
+        connections = list(sim._connections)  # type: ignore[attr-defined]
+        assert len(connections) == 1, "one agent connected"
+        ws = connections[0]
+        recv, send = ws.recv, ws.send
+        self.call_in = anyio.Event()
+        self.call_at = self.event_at = 0.0
+        self._want_call = self._want_event = False
 
-def tg_call(tg: anyio.abc.TaskGroup, sim: object) -> _CallWaiter:
-    """Start waiting for the next Call/Meeting on the simulator; note when it arrives."""
-    waiter = _CallWaiter()
+        async def timed_recv(*args: object, **kw: object) -> object:
+            frame = await recv(*args, **kw)
+            if self._want_call and isinstance(frame, str) and "Call/Meeting" in frame:
+                self.call_at, self._want_call = now_us(), False
+                self.call_in.set()
+            return frame
 
-    async def run() -> None:
-        await sim.next_call("Call/Meeting")  # type: ignore[attr-defined]
-        waiter.at = now_us()
-        waiter.done.set()
+        async def timed_send(frame: object, *args: object, **kw: object) -> None:
+            if self._want_event and isinstance(frame, str) and '"Event/' in frame:
+                self.event_at, self._want_event = now_us(), False
+            await send(frame, *args, **kw)
 
-    tg.start_soon(run)
-    return waiter
+        ws.recv, ws.send = timed_recv, timed_send
+
+    def expect_call(self) -> None:
+        self.call_in, self._want_call = anyio.Event(), True
+
+    def expect_event(self) -> None:
+        self._want_event = True
 
 
 def _when_done(update: dict[str, object], finished: anyio.Event) -> None:
@@ -193,7 +218,8 @@ def _when_done(update: dict[str, object], finished: anyio.Event) -> None:
 
 
 async def agent_quiet(room: object) -> None:
-    """Until the keypad has had no LED/text change for 20 ms."""
+    """Until the keypad has had no LED/text change for 20 ms (the agent's trailing work for
+    the last sample — outcome event, mirror re-query, the rest of the frame — is done)."""
     while True:
         with anyio.move_on_after(0.02) as scope:
             await room.panel.wait_change()  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ same shape as a `[[bindings]]` table, so config, macros and the web API share on
 
 from __future__ import annotations
 
+import functools
 import logging
 import types
 import typing
@@ -20,6 +21,8 @@ from pydantic.fields import FieldInfo
 
 from roomagent.control.state import RoomState
 from roomagent.logsetup import register_secret
+from roomagent.rooms.errors import RoomsBadRequest
+from roomagent.rooms.models import ActionParams, validate_action
 
 log = logging.getLogger(__name__)
 
@@ -273,10 +276,10 @@ def not_applicable_reason(action: Action, state: RoomState, join_in_flight: bool
 
 @dataclass(frozen=True)
 class RoomsRequest:
-    """A Call/Meeting action with its action_params."""
+    """A Call/Meeting action with its action_params (a dict, or already validated)."""
 
     name: str
-    params: dict[str, Any]
+    params: dict[str, Any] | ActionParams
 
 
 def rooms_request(action: Action, state: RoomState, join_code: str | None = None) -> RoomsRequest:
@@ -311,6 +314,21 @@ def rooms_request(action: Action, state: RoomState, join_code: str | None = None
                 layout["show_voice_active"] = action.show_voice_active
             return RoomsRequest("SwitchLayout", layout)
     raise ValueError(f"{action.action} is not a meeting action")
+
+
+@functools.lru_cache(maxsize=256)
+def prepared_request(
+    action: Action, state: RoomState, join_code: str | None = None
+) -> RoomsRequest:
+    """rooms_request with its params validated against the Rooms models once per distinct
+    (action, state, code): a binding's action is the same object on every press, so the
+    press path does no pydantic validation (the session skips validated params)."""
+    request = rooms_request(action, state, join_code)
+    try:
+        _, params = validate_action(request.name, request.params)
+    except RoomsBadRequest as exc:  # not cached: raised every time, as before
+        raise ActionFailed(str(exc)) from None
+    return RoomsRequest(request.name, params)
 
 
 def camera_commands(
@@ -380,7 +398,7 @@ class ActionRunner:
         if isinstance(action, JoinAction):
             return await self._join(action)
         state, _ = self.host.room_state()
-        return await self.host.rooms_call(rooms_request(action, state))
+        return await self.host.rooms_call(prepared_request(action, state))
 
     async def _join(self, action: JoinAction) -> str:
         code = None
@@ -394,7 +412,7 @@ class ActionRunner:
         self.host.set_join_in_flight(True)
         try:
             state, _ = self.host.room_state()
-            return await self.host.rooms_call(rooms_request(action, state, code))
+            return await self.host.rooms_call(prepared_request(action, state, code))
         finally:
             self._join_busy = False
             self.host.set_join_in_flight(False)

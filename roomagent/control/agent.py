@@ -6,6 +6,8 @@ It implements the facade the web server uses (docs/architecture.md, "control →
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import socket
 import time
@@ -58,8 +60,10 @@ RESTART_SECTIONS = (
 _SECRET_KEYS = ("password", "password_hash", "token", "secret")
 
 
+@functools.cache
 def machine_id() -> str:
-    """A stable id for discovery: /etc/machine-id (shortened), else the host name."""
+    """A stable id for discovery: /etc/machine-id (shortened), else the host name. Read
+    once: every status update names the room, and a file read per update is waste."""
     try:
         return Path("/etc/machine-id").read_text().strip()[:12] or socket.gethostname()
     except OSError:
@@ -340,13 +344,19 @@ class Agent:
                 self._record(
                     "rooms", "link", note, level=logging.INFO if ready else logging.WARNING
                 )
-        elif change.kind == "event" and change.event is not None:
-            self._record("rooms", "event", f"{change.event.module} event {change.event.name}")
         mirror = session.mirror
-        self.machine.set_meeting(
+        changed = self.machine.set_meeting(
             mirror.status, mirror.meeting_code, mirror.title, mirror.host_present
         )
-        self._view_changed()
+        # The panel's LEDs are woken at once; the history, the log line and a page refresh
+        # that changes nothing on the panel wait until the feedback has written its frame.
+        if changed or change.kind == "link":
+            self._view_changed()
+        elif change.kind == "mirror":  # the meeting moved in ways the page shows
+            _after_ready_tasks(self._view_changed)
+        if change.kind == "event" and change.event is not None:
+            what = f"{change.event.module} event {change.event.name}"
+            _after_ready_tasks(self._record, "rooms", "event", what)
 
     def _device_watcher(self, name: str) -> Callable[[DeviceEvent], None]:
         return lambda ev: self._on_device(name, ev)
@@ -356,7 +366,10 @@ class Agent:
             handler = self.handler
             handled = handler.handle(name, ev.button, ev.action) if handler else False
             if handled or ev.action == "press":
-                self._record(name, "button", f"button {ev.button} {ev.action}")
+                # After the action's first step (which sends): history, log line and page
+                # update never delay a press. _report is deferred the same way, so the
+                # history keeps its order (press, then its outcome).
+                _after_ready_tasks(self._record, name, "button", f"button {ev.button} {ev.action}")
             return
         if ev.kind in ("online", "offline"):
             online = ev.kind == "online"
@@ -440,6 +453,11 @@ class Agent:
         return send
 
     def _report(self, device: str, button: int, label: str, error: str | None, result: str) -> None:
+        _after_ready_tasks(self._report_now, device, button, label, error, result)
+
+    def _report_now(
+        self, device: str, button: int, label: str, error: str | None, result: str
+    ) -> None:
         """An action started by a button finished: log it, and show failures on the panel."""
         if error is None:
             self._record(device, "action", f"button {button}: {label}: {result}")
@@ -579,6 +597,13 @@ class Agent:
                 self._watchers.remove(callback)
 
         return unsubscribe
+
+
+def _after_ready_tasks(func: Callable[..., None], *args: Any) -> None:
+    """Run `func(*args)` once the tasks already scheduled (a just-started action) have
+    taken their next step. The agent runs on anyio's asyncio backend, whose ready queue is
+    FIFO: callbacks deferred here keep their order among themselves."""
+    asyncio.get_running_loop().call_soon(func, *args)
 
 
 def _clamp_speeds(device: Device, command: str, args: list[Any]) -> list[Any]:

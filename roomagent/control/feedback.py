@@ -52,26 +52,38 @@ def render_text(template: str, values: dict[str, str]) -> str:
 
 def render(rules: Sequence[FeedbackSection], view: RoomView, panel: str) -> PanelFrame:
     """What `panel` should show for `view`: every LED and line named by its rules."""
+    return PanelFrame(render_leds(rules, view, panel), render_texts(rules, view, panel))
+
+
+def render_leds(rules: Sequence[FeedbackSection], view: RoomView, panel: str) -> dict[int, Led]:
+    """The LEDs alone: cheap, so they go out before the text lines are even formatted."""
+    conditions = view.conditions(exclude_device=panel)
+    leds: dict[int, Led] = {}
+    for rule in rules:
+        if rule.device != panel or rule.led is None:
+            continue
+        current = leds.get(rule.led)
+        if rule.when in conditions and (current is None or current[0] == "off"):
+            leds[rule.led] = (rule.mode, rule.colour)
+        elif current is None:
+            leds[rule.led] = ("off", None)
+    return leds
+
+
+def render_texts(rules: Sequence[FeedbackSection], view: RoomView, panel: str) -> dict[int, str]:
+    """The text lines: a line's first matching rule; lines with no matching rule cleared."""
     conditions = view.conditions(exclude_device=panel)
     values = view.fields()
-    frame = PanelFrame()
+    texts: dict[int, str] = {}
     for rule in rules:
-        if rule.device != panel:
+        if rule.device != panel or rule.text_line is None or rule.text is None:
             continue
-        active = rule.when in conditions
-        if rule.led is not None:
-            current = frame.leds.get(rule.led)
-            if active and (current is None or current[0] == "off"):
-                frame.leds[rule.led] = (rule.mode, rule.colour)
-            elif current is None:
-                frame.leds[rule.led] = ("off", None)
-        if rule.text_line is not None and rule.text is not None:
-            if active and rule.text_line not in frame.texts:
-                frame.texts[rule.text_line] = render_text(rule.text, values)
-    for rule in rules:  # lines with no matching rule are cleared
+        if rule.when in conditions and rule.text_line not in texts:
+            texts[rule.text_line] = render_text(rule.text, values)
+    for rule in rules:
         if rule.device == panel and rule.text_line is not None:
-            frame.texts.setdefault(rule.text_line, "")
-    return frame
+            texts.setdefault(rule.text_line, "")
+    return texts
 
 
 def fit(text: str, width: int | None) -> str:
@@ -143,20 +155,27 @@ class PanelFeedback:
         self._dirty()
 
     def desired(self, now: float) -> PanelFrame:
-        frame = render(self.rules, self._view, self.panel)
+        return PanelFrame(self.desired_leds(now), self.desired_texts(now))
+
+    def desired_leds(self, now: float) -> dict[int, Led]:
+        leds = render_leds(self.rules, self._view, self.panel)
         for led, until in list(self._led_notices.items()):
             if until <= now:
                 del self._led_notices[led]
-                frame.leds.setdefault(led, ("off", None))  # restore what the rules say
+                leds.setdefault(led, ("off", None))  # restore what the rules say
             else:
-                frame.leds[led] = ("blink", NOTICE_COLOUR)
+                leds[led] = ("blink", NOTICE_COLOUR)
+        return leds
+
+    def desired_texts(self, now: float) -> dict[int, str]:
+        texts = render_texts(self.rules, self._view, self.panel)
         if self._text_notice is not None:
             text, until = self._text_notice
             if until <= now:
                 self._text_notice = None
             else:
-                frame.texts[notice_line(self.rules, self.panel)] = text
-        return frame
+                texts[notice_line(self.rules, self.panel)] = text
+        return texts
 
     def _next_expiry(self) -> float:
         times = list(self._led_notices.values())
@@ -175,16 +194,16 @@ class PanelFeedback:
 
     async def _flush(self) -> bool:
         """Send what differs from what the panel shows; True when all of it got through."""
-        frame = self.desired(anyio.current_time())
+        now = anyio.current_time()
         delivered = True
-        for led, (mode, colour) in sorted(frame.leds.items()):
+        for led, (mode, colour) in sorted(self.desired_leds(now).items()):
             if self._sent.leds.get(led) != (mode, colour):
                 extra = {"colour": colour} if colour else {}
                 if await self._try("led", [led, mode], extra):
                     self._sent.leds[led] = (mode, colour)
                 else:
                     delivered = False
-        for line, text in sorted(frame.texts.items()):
+        for line, text in sorted(self.desired_texts(now).items()):
             if self._sent.texts.get(line) != text:
                 if await self._try("text", [line, text], {}):
                     self._sent.texts[line] = text

@@ -52,7 +52,9 @@ class LineDriver(Driver):
         self.section = profile.line
         self.dialect = LineDialect(profile.line, address)
         self.framer = self.dialect.framer()
-        self._lock = anyio.Lock()  # one exchange at a time: replies carry no correlation id
+        # One exchange at a time: replies carry no correlation id. fast_acquire: a free lock
+        # is taken without a trip through the event loop (an LED frame goes out at once).
+        self._lock = anyio.Lock(fast_acquire=True)
         self._waiter: _Waiter | None = None
         self._pressed: dict[int, int] = {}  # button → press serial (for synthesised hold)
         self._held: set[int] = set()  # holds already reported for the current press
@@ -154,10 +156,13 @@ class LineDriver(Driver):
             self._press_serial += 1
             self._pressed[button] = self._press_serial
             self._held.discard(button)
+            # The press goes out first: the hold timer is bookkeeping, the action is not.
+            self.link.emit(DeviceEvent("button", button, action, f"button {button} press"))
             if not self.section.reports_hold:
                 serial = self._press_serial
                 self.link.spawn(lambda: self._synthesise_hold(button, serial))
-        elif button not in self._pressed:
+            return
+        if button not in self._pressed:
             self.counters["out_of_order"] += 1  # a lost press: still report what we saw
         if action == "hold":
             if button in self._held and not self.section.reports_hold:

@@ -42,7 +42,7 @@ class SerialTransport:
         self.settings = settings
         self._serial: serial.Serial | None = None
         self._fd: int | None = None
-        self._write_lock = anyio.Lock()
+        self._write_lock = anyio.Lock(fast_acquire=True)  # free: no event-loop trip per write
         self._queued_writes = 0
         self.bytes_in = 0
         self.bytes_out = 0

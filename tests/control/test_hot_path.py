@@ -1,0 +1,35 @@
+"""What the latency work must keep: validated Rooms params reused per binding, and a
+history that still reads press → outcome although both are written after the action."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from roomagent.control.actions import parse_action, prepared_request
+from roomagent.control.state import RoomState
+from roomagent.rooms.models import SwitchLayoutParams
+from tests.control.conftest import running_room
+
+
+def test_rooms_params_are_validated_once_per_binding_action() -> None:
+    layout = parse_action({"action": "meeting.layout", "switch_type": 2})
+    first = prepared_request(layout, RoomState.IN_MEETING)
+    assert first.name == "SwitchLayout"
+    assert isinstance(first.params, SwitchLayoutParams) and first.params.switch_type == 2
+    assert prepared_request(layout, RoomState.IN_MEETING) is first
+    leave = parse_action({"action": "meeting.leave"})
+    assert prepared_request(leave, RoomState.WAITING_ROOM).name == "LeaveWaitingRoom"
+    assert prepared_request(leave, RoomState.IN_MEETING).name == "LeaveMeeting"
+
+
+@pytest.mark.anyio
+async def test_history_keeps_the_button_before_its_refusal(tmp_path: Path) -> None:
+    async with running_room(tmp_path) as room:
+        await room.panel.tap(3)  # Leave while idle: refused at once, in the action's first step
+        await room.panel_shows(lambda p: p.text.get(2) == "Not in a meeting")
+        kinds = [(e["kind"], e["message"]) for e in room.agent.recent_events()]
+        press = kinds.index(("button", "button 3 release"))  # a tap acts on release
+        refused = next(i for i, k in enumerate(kinds) if k[0] == "refused")
+        assert press < refused

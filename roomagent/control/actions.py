@@ -26,6 +26,10 @@ from roomagent.rooms.models import ActionParams, validate_action
 
 log = logging.getLogger(__name__)
 
+# A panel's "book this room now" (issue 6: default 30 min; the calendar keeps the same default
+# for direct callers, but a binding always passes its own).
+DEFAULT_BOOK_MINUTES = 30
+
 
 class ActionError(Exception):
     """An action that did not happen; `message` is a sentence for the panel and the log."""
@@ -140,6 +144,25 @@ class CameraPower(_Action):
     state: Literal["on", "off"]
 
 
+class CalendarBookNow(_Action):
+    """Book this room from now in the room calendar (shortened to the next booking)."""
+
+    action: Literal["calendar.book_now"]
+    minutes: int = Field(default=DEFAULT_BOOK_MINUTES, ge=15, le=240)
+    title: str | None = Field(
+        default=None,
+        pattern=r"\S",
+        max_length=100,
+        description="a title of 1-100 characters, not blank",
+    )
+
+
+class CalendarEndEarly(_Action):
+    """End the booking in progress now (its end moves to now)."""
+
+    action: Literal["calendar.end_early"]
+
+
 class Delay(_Action):
     """Only inside a macro: wait before the next step."""
 
@@ -161,6 +184,8 @@ Action = Annotated[
     | CameraStop
     | CameraHome
     | CameraPower
+    | CalendarBookNow
+    | CalendarEndEarly
     | Delay,
     Field(discriminator="action"),
 ]
@@ -174,6 +199,7 @@ _ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)
 CameraAction = CameraPreset | CameraMove | CameraZoom | CameraStop | CameraHome | CameraPower
 HeldAction = CameraMove | CameraZoom
 JoinAction = MeetingStart | MeetingJoin | MeetingJoinNext
+CalendarAction = CalendarBookNow | CalendarEndEarly
 
 
 # ---- validation with messages that say what is allowed -------------------------------------
@@ -252,8 +278,8 @@ def parse_action(data: Mapping[str, Any]) -> Action:
 
 def not_applicable_reason(action: Action, state: RoomState, join_in_flight: bool) -> str | None:
     """Why the room cannot do `action` now (a short line for the panel), or None."""
-    if isinstance(action, CameraAction | Delay):
-        return None
+    if isinstance(action, CameraAction | CalendarAction | Delay):
+        return None  # the camera and the calendar do not need the Rooms client
     if state is RoomState.ROOMS_OFFLINE:
         return "Rooms client offline"
     if isinstance(action, JoinAction):
@@ -366,6 +392,10 @@ class ActionHost(Protocol):
 
     def set_join_in_flight(self, flag: bool) -> None: ...
 
+    async def book_room(self, minutes: int, title: str | None) -> str: ...
+
+    async def end_booking(self) -> str: ...
+
 
 class ActionRunner:
     """Runs actions and macros against an ActionHost; one join at a time."""
@@ -373,6 +403,7 @@ class ActionRunner:
     def __init__(self, host: ActionHost) -> None:
         self.host = host
         self._join_busy = False
+        self._calendar_busy = False
         # Timed moves under way (token → move), so a shutdown can stop them before the
         # devices close; a move stopped that way is not stopped a second time.
         self._timed: dict[object, HeldAction] = {}
@@ -397,6 +428,8 @@ class ActionRunner:
             return await self._camera(action)
         if isinstance(action, JoinAction):
             return await self._join(action)
+        if isinstance(action, CalendarAction):
+            return await self._calendar(action)
         state, _ = self.host.room_state()
         return await self.host.rooms_call(prepared_request(action, state))
 
@@ -416,6 +449,18 @@ class ActionRunner:
         finally:
             self._join_busy = False
             self.host.set_join_in_flight(False)
+
+    async def _calendar(self, action: CalendarAction) -> str:
+        # One booking change at a time: two "book now" presses must not book the room twice.
+        if self._calendar_busy:
+            raise ActionNotApplicable("Booking change already in progress")
+        self._calendar_busy = True
+        try:
+            if isinstance(action, CalendarBookNow):
+                return await self.host.book_room(action.minutes, action.title)
+            return await self.host.end_booking()
+        finally:
+            self._calendar_busy = False
 
     async def _camera(self, action: CameraAction) -> str:
         (command, args), stop = camera_commands(action)

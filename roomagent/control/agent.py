@@ -25,6 +25,7 @@ from roomagent.config.model import AgentConfig
 from roomagent.config.secrets import SecretUnavailable, read_secret
 from roomagent.control.actions import (
     ActionFailed,
+    ActionNotApplicable,
     ActionRunner,
     RoomsRequest,
     parse_action,
@@ -58,6 +59,12 @@ RESTART_SECTIONS = (
     "state_dir",
 )
 _SECRET_KEYS = ("password", "password_hash", "token", "secret")
+# Actions whose success no room state shows (no LED follows a booking): their result is shown
+# on the panel's message line, like a refusal but without the red blink.
+CONFIRMED_ACTIONS = ("calendar.book_now", "calendar.end_early")
+# Room states in which the room counts as used (the calendar's optional no-show release).
+IN_USE_STATES = (RoomState.IN_MEETING, RoomState.WAITING_ROOM)
+NO_CALENDAR = "no room calendar configured"
 
 
 @functools.cache
@@ -232,7 +239,12 @@ class Agent:
     async def _calendar_ticker(self) -> None:
         while True:
             self._calendar_changed()
+            self._note_room_use()  # a meeting that outlasts a booking start uses the new one
             await anyio.sleep(CALENDAR_TICK_SECONDS)
+
+    def _note_room_use(self) -> None:
+        if self.calendar is not None and self.machine.view.state in IN_USE_STATES:
+            self.calendar.note_in_use()
 
     async def _start_web(self, tg: TaskGroup) -> None:
         web = self.config.web
@@ -352,6 +364,8 @@ class Agent:
         # that changes nothing on the panel wait until the feedback has written its frame.
         if changed or change.kind == "link":
             self._view_changed()
+            if changed:
+                self._note_room_use()
         elif change.kind == "mirror":  # the meeting moved in ways the page shows
             _after_ready_tasks(self._view_changed)
         if change.kind == "event" and change.event is not None:
@@ -433,6 +447,32 @@ class Agent:
             raise ActionFailed(str(exc)) from None
         return f"{request.name}: {event.name if event else 'accepted'}"
 
+    async def book_room(self, minutes: int, title: str | None) -> str:
+        from roomagent.scheduling.http import CloudError
+
+        calendar = self.calendar
+        if calendar is None:
+            raise ActionNotApplicable(NO_CALENDAR)
+        options = {"title": title} if title else {}
+        try:
+            await calendar.book_now(minutes, **options)
+        except CloudError as exc:
+            raise ActionFailed(exc.message) from exc
+        booking = calendar.current()
+        return f"Room booked until {booking.end.astimezone():%H:%M}" if booking else "Room booked"
+
+    async def end_booking(self) -> str:
+        from roomagent.scheduling.http import CloudError
+
+        calendar = self.calendar
+        if calendar is None:
+            raise ActionNotApplicable(NO_CALENDAR)
+        try:
+            ended = await calendar.end_early()
+        except CloudError as exc:
+            raise ActionFailed(exc.message) from exc
+        return f"Booking ended at {ended.end.astimezone():%H:%M}"
+
     async def camera_command(self, camera: str, command: str, args: list[Any]) -> str:
         device = self.devices.get(camera)
         if device is None:
@@ -458,9 +498,13 @@ class Agent:
     def _report_now(
         self, device: str, button: int, label: str, error: str | None, result: str
     ) -> None:
-        """An action started by a button finished: log it, and show failures on the panel."""
+        """An action started by a button finished: log it, and show failures on the panel
+        (and the outcome of actions no LED follows)."""
         if error is None:
             self._record(device, "action", f"button {button}: {label}: {result}")
+            panel = self.panels.get(device)
+            if panel is not None and label in CONFIRMED_ACTIONS:
+                panel.notice(None, result, self.notice_seconds)
             return
         where = f"{label} {result}" if result else label
         self.last_error = f"{where}: {error}"

@@ -43,6 +43,10 @@ ERROR_CODES: tuple[tuple[str, int], ...] = (
     ("RoomsUnreachable", -32004),
     ("RoomsDisconnected", -32004),
     ("DeviceOffline", -32004),
+    ("CloudValidationError", -32001),  # a calendar rule: e.g. "the room is booked until 10:30"
+    ("CloudRefused", -32001),  # the scheduling cloud said no
+    ("CloudTimeout", -32003),
+    ("CloudUnreachable", -32004),
     ("DeviceError", -32002),
     ("RoomsBadRequest", INVALID_PARAMS),
     ("ValueError", INVALID_PARAMS),

@@ -28,7 +28,7 @@ profile = "sony-visca"
 ALLOWED_ACTIONS = (
     "meeting.start, meeting.join, meeting.join_next, meeting.leave, meeting.dissolve, "
     "meeting.leave_waiting_room, meeting.layout, camera.preset, camera.move, camera.zoom, "
-    "camera.stop, camera.home, camera.power, delay"
+    "camera.stop, camera.home, camera.power, calendar.book_now, calendar.end_early, delay"
 )
 
 
@@ -205,3 +205,23 @@ def test_a_zero_lower_bound_is_named(tmp_path: Path) -> None:
     )
     (problem,) = _problems(tmp_path, extra)
     assert problem.endswith("camera.preset: 'preset' must be an integer 0-255 (got 999)")
+
+
+def test_calendar_actions_are_checked_like_the_others(tmp_path: Path) -> None:
+    extra = (
+        '[[bindings]]\ndevice = "panel"\nbutton = 1\naction = "calendar.book_now"\n'
+        "minutes = 300\n\n"
+        '[[bindings]]\ndevice = "panel"\nbutton = 2\naction = "calendar.book_now"\n'
+        'title = " "\n\n'
+        '[[bindings]]\ndevice = "panel"\nbutton = 3\naction = "calendar.end_early"\n'
+        "minutes = 15\n\n"
+        '[[bindings]]\ndevice = "panel"\nbutton = 4\naction = "calendar.book_now"\n'
+    )
+    assert _problems(tmp_path, extra) == [
+        f"room.toml:{at(extra, 'minutes = 300')}: bindings[0].minutes: "
+        "calendar.book_now: 'minutes' must be an integer 15-240 (got 300)",
+        f"room.toml:{at(extra, 'title')}: bindings[1].title: "
+        "calendar.book_now: 'title' must be a title of 1-100 characters, not blank (got ' ')",
+        f"room.toml:{at(extra, 'minutes = 15')}: bindings[2].minutes: "
+        "calendar.end_early has no parameter 'minutes'; allowed: none",
+    ]

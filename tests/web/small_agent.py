@@ -78,6 +78,8 @@ class SmallAgent:
             refusal, self.refuse_next = self.refuse_next, None
             self._event("rooms", "refused", str(refusal))
             raise ActionFailed(str(refusal)) from refusal
+        if name.startswith("calendar.") and self.calendar is None:
+            raise ActionNotApplicable("no room calendar configured")
         if name == "meeting.join_next":
             booked = (self.calendar or {}).get("current") or {}
             action = {**action, "meeting_code": booked.get("meeting_code", "")}

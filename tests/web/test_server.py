@@ -270,6 +270,21 @@ async def test_agent_failures_become_plain_errors(server: WebServer, agent: Smal
         assert "result" in await rpc(ws, "status", id=4)
 
 
+async def test_calendar_actions_are_api_methods(server: WebServer, agent: SmallAgent) -> None:
+    async with api(server) as ws:
+        short = (await rpc(ws, "calendar.book_now", {"minutes": 5}))["error"]
+        assert short["code"] == -32602
+        assert (
+            short["message"]
+            == "Invalid params: calendar.book_now: 'minutes' must be an integer 15-240 (got 5)"
+        )
+        none = (await rpc(ws, "calendar.end_early", id=2))["error"]
+        assert none["code"] == -32001 and none["message"] == "no room calendar configured"
+        agent.calendar = {"current": None, "next": None, "today": []}
+        booked = await rpc(ws, "calendar.book_now", {"minutes": 45, "title": "Huddle"}, id=3)
+        assert booked["result"]["action"] == "calendar.book_now"
+
+
 async def test_stopping_the_server_ends_requests_in_flight(agent: SmallAgent) -> None:
     agent.hold = anyio.Event()  # meeting.start will hang like a join waiting for its outcome
     web = WebServer(agent, WebSection(listen="127.0.0.1", port=0), PASSWORD, None)

@@ -31,7 +31,7 @@ from roomagent.control.actions import (
     parse_action,
 )
 from roomagent.control.bindings import Bound, ButtonHandler, Key, build_table
-from roomagent.control.feedback import NOTICE_SECONDS, PanelFeedback
+from roomagent.control.feedback import BUSY_SECONDS, NOTICE_SECONDS, PanelFeedback
 from roomagent.control.state import RoomState, RoomStateMachine, RoomView
 from roomagent.devices.device import Device, DeviceEvent
 from roomagent.devices.errors import DeviceError
@@ -195,7 +195,7 @@ class Agent:
                 self.panels[section.name] = feedback
                 tg.start_soon(feedback.run)
             tg.start_soon(device.run)
-        self.handler = ButtonHandler(self.table, self.runner, tg, self._report)
+        self.handler = ButtonHandler(self.table, self.runner, tg, self._report, self._busy)
         self._start_calendar(tg)
         await self._start_web(tg)
         await self._start_discovery(tg)
@@ -494,6 +494,16 @@ class Agent:
 
     def _report(self, device: str, button: int, label: str, error: str | None, result: str) -> None:
         _after_ready_tasks(self._report_now, device, button, label, error, result)
+
+    def _busy(self, device: str, button: int, label: str) -> None:
+        """A press of a key whose action is still running: acknowledged, not started again."""
+        panel = self.panels.get(device)
+        if panel is not None:
+            panel.notice(button, f"busy… {label}", min(BUSY_SECONDS, self.notice_seconds))
+        # Deferred twice: the press itself is recorded (deferred once) after this call returns,
+        # and the history keeps the order press, then busy.
+        message = f"button {button}: busy… {label} still running"
+        _after_ready_tasks(_after_ready_tasks, self._record, device, "busy", message)
 
     def _report_now(
         self, device: str, button: int, label: str, error: str | None, result: str

@@ -87,18 +87,26 @@ class _Held:
 
 # report(device, button, label, error message or None, result — or where it failed)
 Report = Callable[[str, int, str, str | None, str], None]
+# busy(device, button, label): a press of a key whose action is still running was not started
+Busy = Callable[[str, int, str], None]
 
 
 class ButtonHandler:
     """Dispatches button events to the runner inside the agent's task group."""
 
     def __init__(
-        self, table: dict[Key, Bound], runner: ActionRunner, tg: TaskGroup, report: Report
+        self,
+        table: dict[Key, Bound],
+        runner: ActionRunner,
+        tg: TaskGroup,
+        report: Report,
+        busy: Busy | None = None,
     ) -> None:
         self.table = table
         self.runner = runner
         self._tg = tg
         self._report = report
+        self._on_busy = busy
         self._held: dict[tuple[str, int], _Held] = {}
         self._busy: set[Key] = set()
         self._taps: dict[tuple[str, int], bool] = {}  # pressed, waiting to be a tap or a hold
@@ -138,7 +146,12 @@ class ButtonHandler:
             return True
         key = (device, button, kind)
         if key in self._busy:
-            log.info("press ignored: still running", extra=kv(device=device, button=button))
+            # Not started again (a join in flight stays one join), but acknowledged: a press
+            # that does nothing visible gets pressed harder, then reported as broken.
+            if self._on_busy is not None:
+                self._on_busy(device, button, bound.label)
+            else:
+                log.info("press ignored: still running", extra=kv(device=device, button=button))
             return False
         self._busy.add(key)
         self._tg.start_soon(self._run, key, bound)

@@ -44,7 +44,7 @@ TAP_SECONDS = 0.1
 # How long the demo waits for the simulator link and the virtual devices before its intro.
 SETTLE_SECONDS = 5.0
 # Agent events worth a line in the demo terminal (the rest is on the diagnostics page).
-SHOWN_EVENTS = ("action", "refused", "link", "online", "offline", "event", "error")
+SHOWN_EVENTS = ("action", "refused", "busy", "link", "online", "offline", "event", "error")
 
 
 def demo_config_text() -> str:

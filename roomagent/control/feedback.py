@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 # How long a notice (refusal, failure) stays on the panel before the state shows again.
 NOTICE_SECONDS = 4.0
 NOTICE_COLOUR = "red"
+# A press of a key whose action is still running: a short blink and "busy…", no more.
+BUSY_SECONDS = 1.0
 
 Led = tuple[str, str | None]  # (mode on|off|blink, colour or None)
 # send(command, args, kwargs): the device's command vocabulary ("led", "text").
@@ -150,7 +152,8 @@ class PanelFeedback:
     def notice(self, led: int | None, text: str, seconds: float = NOTICE_SECONDS) -> None:
         until = anyio.current_time() + seconds
         if led is not None:
-            self._led_notices[led] = until
+            # A short notice never cuts a longer one on the same LED short.
+            self._led_notices[led] = max(until, self._led_notices.get(led, until))
         self._text_notice = (fit(text, self.text_width), until)
         self._dirty()
 

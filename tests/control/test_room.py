@@ -104,10 +104,39 @@ async def test_second_press_during_a_join_does_not_start_a_second_join(tmp_path:
         await room.panel_shows(lambda p: p.text.get(1) == "Joining...")
         await room.panel.tap(1)
         await room.panel.tap(2)
-        await room.panel_shows(lambda p: p.text.get(2) == "Join already in progress")
-        assert room.led(2) == "blink"
+        # Text and LED frames go out one by one: await both rather than assume their order.
+        await room.panel_shows(
+            lambda p: p.text.get(2) == "Join already in progress" and room.led(2) == "blink"
+        )
         await room.panel_shows(lambda p: p.text.get(1, "").startswith("In meeting"))
         assert [p["action"] for p in room.meeting_calls()] == ["StartMeeting"]
+
+
+async def test_press_of_a_key_still_running_is_acknowledged_not_repeated(tmp_path: Path) -> None:
+    async with running_room(tmp_path, event_delay=0.8) as room:
+        await room.panel.tap(1)
+        await room.panel_shows(lambda p: p.text.get(1) == "Joining...")
+        joining = len(room.changes)
+        await room.panel.tap(1)  # the same key again while its start is in flight
+        # The keypad has no colours: the red notice blink is sent as a plain blink.
+        await room.panel_shows(
+            lambda p: (
+                p.text.get(2) == "busy… meeting.start" and "led 1 blink" in room.changes[joining:]
+            )
+        )
+        kinds = [(e["kind"], e["message"]) for e in room.agent.recent_events()]
+        busy = kinds.index(("busy", "button 1: busy… meeting.start still running"))
+        assert kinds[busy - 1] == ("button", "button 1 press")  # recorded after its press
+        # The notice goes by itself; the join goes on, and the LED shows what the rules say.
+        await room.panel_shows(
+            lambda p: (
+                p.text.get(2) == ""
+                and p.text.get(1, "").startswith("In meeting")
+                and p.leds[1] == ("on", None)
+            )
+        )
+        assert [p["action"] for p in room.meeting_calls()] == ["StartMeeting"]
+        assert room.agent.status()["last_error"] is None  # acknowledged, not an error
 
 
 async def test_refusal_is_shown_on_the_panel_with_the_rooms_message(tmp_path: Path) -> None:

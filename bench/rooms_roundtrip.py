@@ -26,7 +26,7 @@ from websockets.asyncio.server import ServerConnection, serve
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from roomagent.rooms import LinkState, RoomsChange, RoomsSession
+from roomagent.rooms import LinkState, RoomsSession
 from roomagent.rooms.protocol import request_frame
 from roomagent.rooms.session import auth_subprotocol
 from roomagent.sim.rooms import RoomsSimulator
@@ -84,22 +84,6 @@ async def raw_to_sim(sim: RoomsSimulator, n: int) -> list[float]:
         return await timed(n, once)
 
 
-async def wait_link(session: RoomsSession, link: LinkState) -> None:
-    if session.link == link:
-        return
-    reached = anyio.Event()
-
-    def on_change(change: RoomsChange) -> None:
-        if change.kind == "link" and change.link == link:
-            reached.set()
-
-    unsubscribe = session.watch(on_change)
-    try:
-        await reached.wait()
-    finally:
-        unsubscribe()
-
-
 async def main(calls: int, restarts: int) -> None:
     print(f"Rooms session round trip ({calls} Query calls each, loopback)")
     echo = await raw_echo(calls)
@@ -121,10 +105,10 @@ async def main(calls: int, restarts: int) -> None:
             ready_ms = []
             for _ in range(restarts):
                 await sim.kill()
-                await wait_link(session, LinkState.DISCONNECTED)
+                await session.wait_link(LinkState.DISCONNECTED)
                 await sim.restart()  # the peer is back from here on
                 back = time.perf_counter()
-                await wait_link(session, LinkState.READY)
+                await session.wait_link(LinkState.READY)
                 ready_ms.append((time.perf_counter() - back) * 1000)
             print(
                 f"  p50 {statistics.median(ready_ms):7.1f} ms   max {max(ready_ms):7.1f} ms"
@@ -141,7 +125,7 @@ async def main(calls: int, restarts: int) -> None:
                 await session.wait_ready(10)
                 sim.stall()
                 start = time.perf_counter()
-                await wait_link(session, LinkState.DISCONNECTED)
+                await session.wait_link(LinkState.DISCONNECTED)
                 detect.append(time.perf_counter() - start)
                 sim.resume()
             worst = max(detect)

@@ -289,6 +289,27 @@ class RoomsSession:
             why = f" ({self.last_error})" if self.last_error else ""
             raise RoomsTimeout(f"Rooms client not ready within {timeout:g} s{why}") from None
 
+    async def wait_link(self, link: LinkState, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        """Return once the link is `link` or passes through it (even if it moves on at once,
+        e.g. DISCONNECTED on the way to a reconnect); RoomsTimeout after `timeout`."""
+        if self.link == link:
+            return
+        reached = anyio.Event()
+
+        def on_change(change: RoomsChange) -> None:
+            if change.kind == "link" and change.link == link:
+                reached.set()
+
+        unsubscribe = self.watch(on_change)
+        try:
+            with anyio.fail_after(timeout):
+                await reached.wait()
+        except TimeoutError:
+            why = f" ({self.last_error})" if self.last_error else ""
+            raise RoomsTimeout(f"Rooms link not {link.value} within {timeout:g} s{why}") from None
+        finally:
+            unsubscribe()
+
     @asynccontextmanager
     async def connected(self, ready_timeout: float | None = None) -> AsyncIterator[RoomsSession]:
         """One-shot use (CLI, scripts): connect once, yield when READY, close on exit.

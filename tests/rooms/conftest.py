@@ -9,7 +9,7 @@ from typing import Any
 import anyio
 import pytest
 
-from roomagent.rooms import LinkState, RoomsChange, RoomsSession
+from roomagent.rooms import RoomsChange, RoomsSession
 from roomagent.sim.rooms import RoomsSimulator
 
 PASSWORD = "s3cret-room"
@@ -62,23 +62,5 @@ async def wait_for(predicate: Callable[[], bool], session: RoomsSession, within:
             while not predicate():
                 await changed.wait()
                 changed = anyio.Event()
-    finally:
-        unsubscribe()
-
-
-async def wait_link(session: RoomsSession, link: LinkState, within: float = 5) -> None:
-    """Wait until the session reaches `link` (even if it moves on again at once)."""
-    if session.link == link:
-        return
-    reached = anyio.Event()
-
-    def on_change(change: RoomsChange) -> None:
-        if change.kind == "link" and change.link == link:
-            reached.set()
-
-    unsubscribe = session.watch(on_change)
-    try:
-        with anyio.fail_after(within):
-            await reached.wait()
     finally:
         unsubscribe()

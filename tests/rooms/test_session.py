@@ -22,7 +22,7 @@ from roomagent.rooms import (
 from roomagent.rooms.session import backoff_delay
 from roomagent.sim.rooms import GARBAGE_KINDS, RoomsSimulator
 
-from .conftest import PASSWORD, make_session, running, wait_for, wait_link
+from .conftest import PASSWORD, make_session, running, wait_for
 
 pytestmark = pytest.mark.anyio
 
@@ -219,8 +219,12 @@ async def test_auth_failure_is_distinct(sim: RoomsSimulator) -> None:
             pass
     session = make_session(sim.url, password="wrong", backoff_cap=30)
     async with running(session, ready=False):
-        await wait_link(session, LinkState.AUTH_FAILED)
+        await session.wait_link(LinkState.AUTH_FAILED, timeout=5)
         assert session.last_error == "authentication failed"
+        with pytest.raises(
+            RoomsTimeout, match=r"not ready within 0\.1 s \(authentication failed\)"
+        ):
+            await session.wait_link(LinkState.READY, timeout=0.1)
         with pytest.raises(RoomsAuthFailed):
             await session.call("LeaveMeeting")
     assert sim.received == []
@@ -278,7 +282,7 @@ async def test_request_pending_when_connection_drops(sim: RoomsSimulator) -> Non
                 await wait_all_tasks_blocked()  # the query is sent and waiting for its answer
                 sim.drop_connections()
         sim.resume()
-        await wait_link(session, LinkState.READY)
+        await session.wait_link(LinkState.READY, timeout=5)
 
 
 async def test_peer_restarted_subscriptions_and_mirror_restored(sim: RoomsSimulator) -> None:
@@ -288,8 +292,8 @@ async def test_peer_restarted_subscriptions_and_mirror_restored(sim: RoomsSimula
         await session.call("StartMeeting", wait=True)
         assert session.mirror.status is MeetingStatus.IN_MEETING
         await sim.restart()  # fresh state: idle, no subscriptions
-        await wait_link(session, LinkState.DISCONNECTED)
-        await wait_link(session, LinkState.READY)
+        await session.wait_link(LinkState.DISCONNECTED, timeout=5)
+        await session.wait_link(LinkState.READY, timeout=5)
         assert LinkState.CONNECTING in links
         assert sim.subscriptions() == [{"Meeting"}] and sim.connection_count == 1
         assert session.mirror.known and session.mirror.status is MeetingStatus.IDLE
@@ -302,10 +306,10 @@ async def test_half_open_peer_detected_by_keepalive(sim: RoomsSimulator) -> None
     session = make_session(sim.url, ping_interval=0.3)
     async with running(session):
         sim.stall()  # socket stays open, no pongs
-        await wait_link(session, LinkState.DISCONNECTED)
+        await session.wait_link(LinkState.DISCONNECTED, timeout=5)
         assert "keepalive" in (session.last_error or "")
         sim.resume()
-        await wait_link(session, LinkState.READY)
+        await session.wait_link(LinkState.READY, timeout=5)
 
 
 @pytest.mark.parametrize("kind", [k for k in GARBAGE_KINDS if k != "huge"])
@@ -332,7 +336,7 @@ async def test_huge_frame_counted_and_session_recovers(sim: RoomsSimulator) -> N
     async with running(session):
         await sim.send_garbage("huge")
         await wait_for(lambda: session.counters["oversize_frames"] == 1, session)
-        await wait_link(session, LinkState.READY)
+        await session.wait_link(LinkState.READY, timeout=5)
         assert await session.query(["Meeting", "MeetingInfo", "MeetingStatus"])
 
 

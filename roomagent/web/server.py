@@ -45,6 +45,7 @@ from roomagent.web.auth import (
     origin_allowed,
     parse_basic,
 )
+from roomagent.web.error_time import ErrorTimedAgent
 from roomagent.web.facade import AgentFacade
 from roomagent.web.updates import UpdateHub
 
@@ -100,14 +101,14 @@ class WebServer:
         limiter: LoginLimiter | None = None,
         tokens: SessionTokens | None = None,
     ) -> None:
-        self.agent = agent
+        self.agent = ErrorTimedAgent(agent)  # the page says when the last error happened
         self.config = web_config
         # Raises WebAuthError with a clear message when no password is configured.
         self.credentials = Credentials(web_config.user, password, password_hash)
         self.limiter = limiter or LoginLimiter()
         self.tokens = tokens or SessionTokens()
         self.counters = metrics.ServerCounters()
-        self.hub = UpdateHub(agent)
+        self.hub = UpdateHub(self.agent)
         self.assets = _load_assets()
         self.port: int | None = None
         self._sockets: set[anyio.CancelScope] = set()  # one per open API socket

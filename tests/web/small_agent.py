@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import anyio
@@ -36,6 +37,7 @@ class SmallAgent:
         for device in self.devices.values():
             device.update(online=True, reason=None, counters={"frames_in": 0, "errors": 0})
         self.calendar: dict[str, Any] | None = None
+        self.last_error: str | None = None
         self.events: list[dict[str, Any]] = []
         self.commands: list[tuple[str, str, list[Any]]] = []
         self.presses: list[tuple[str, int, str]] = []
@@ -62,7 +64,7 @@ class SmallAgent:
             "meeting": dict(self.meeting),
             "devices": [{"name": name, **info} for name, info in self.devices.items()],
             "calendar": self.calendar,
-            "last_error": None,
+            "last_error": self.last_error,
         }
 
     def recent_events(self, limit: int = 100) -> list[dict[str, Any]]:
@@ -80,6 +82,10 @@ class SmallAgent:
             raise ActionFailed(str(refusal)) from refusal
         if name.startswith("calendar.") and self.calendar is None:
             raise ActionNotApplicable("no room calendar configured")
+        if name == "calendar.book_now":
+            return self._book(int(action.get("minutes", 30)))
+        if name == "calendar.end_early":
+            return self._end_booking()
         if name == "meeting.join_next":
             booked = (self.calendar or {}).get("current") or {}
             action = {**action, "meeting_code": booked.get("meeting_code", "")}
@@ -106,6 +112,36 @@ class SmallAgent:
         self._event("api", name, f"{name} done")
         return {"action": name, "outcome": "done"}
 
+    # Like the room calendar: a booking from now, refused in words when the room is taken.
+    def _book(self, minutes: int) -> dict[str, Any]:
+        calendar = self.calendar or {}
+        now = datetime.now().astimezone()
+        end = now + timedelta(minutes=minutes)
+        current, upcoming = calendar.get("current"), calendar.get("next")
+        if current:
+            raise ActionNotApplicable(f"the room is booked until {current['end'][11:16]}")
+        if upcoming and datetime.fromisoformat(upcoming["start"]) < end:
+            raise ActionNotApplicable(f"the room is booked from {upcoming['start'][11:16]}")
+        booking = {
+            "title": "Ad-hoc meeting",
+            "start": now.isoformat(),
+            "end": end.isoformat(),
+            "booked_by": None,
+            "meeting_code": None,
+        }
+        calendar.update(current=booking, today=[booking, *calendar.get("today", [])])
+        self._event("calendar", "booked", f"booked until {end:%H:%M}")
+        return {"action": "calendar.book_now", "result": f"Room booked until {end:%H:%M}"}
+
+    def _end_booking(self) -> dict[str, Any]:
+        calendar = self.calendar or {}
+        if not calendar.get("current"):
+            raise ActionNotApplicable("no booking in progress")
+        calendar["current"] = None
+        now = datetime.now().astimezone()
+        self._event("calendar", "ended", f"booking ended at {now:%H:%M}")
+        return {"action": "calendar.end_early", "result": f"Booking ended at {now:%H:%M}"}
+
     async def device_command(self, device: str, command: str, args: list[Any]) -> dict[str, Any]:
         if device not in self.devices:
             raise KeyError(f"no device named {device!r}")
@@ -131,11 +167,24 @@ class SmallAgent:
     # -- test controls -------------------------------------------------------------------
 
     def set_device(self, name: str, online: bool, reason: str | None = None) -> None:
+        # The real agent's wording: "cam1 online: cam1 online on /dev/…", "cam1 offline: why".
         self.devices[name].update(online=online, reason=reason)
-        self._event(name, "online" if online else "offline", reason or "back online")
+        port = self.devices[name]["port"]
+        detail = f"{name} online on {port}" if online else reason or "not answering"
+        self._event(
+            name,
+            "online" if online else "offline",
+            f"{name} {'on' if online else 'off'}line: {detail}",
+        )
 
-    def _event(self, source: str, kind: str, message: str) -> None:
-        self.events.append({"ts": time.time(), "source": source, "kind": kind, "message": message})
+    def fail(self, source: str, kind: str, message: str, seconds_ago: float = 0) -> None:
+        """An error the agent records in its history and keeps as its last error."""
+        self.last_error = message
+        self._event(source, kind, message, seconds_ago)
+
+    def _event(self, source: str, kind: str, message: str, seconds_ago: float = 0) -> None:
+        ts = time.time() - seconds_ago
+        self.events.append({"ts": ts, "source": source, "kind": kind, "message": message})
         self.changed({"kind": kind, "source": source})
 
     def changed(self, update: dict[str, Any]) -> None:

@@ -116,7 +116,9 @@ async def test_page_shows_status_runs_tests_and_updates_live(
 
         # A refusal is shown in words, with the Rooms error code.
         await page.get_by_role("button", name="Start meeting").click()
-        await expect(page.locator("#result")).to_have_text("Start meeting: Already in a meeting")
+        await expect(page.locator("#meeting-result")).to_have_text(
+            "Start meeting: Already in a meeting"
+        )
 
         await page.get_by_role("button", name="Leave meeting").click()
         await expect(page.locator("#meeting-status")).to_contain_text("No meeting")
@@ -131,7 +133,9 @@ async def test_page_shows_status_runs_tests_and_updates_live(
         agent.set_device("panel", False, "no reply to the start-up query")
         await expect(page.locator("#health-text")).to_have_text("Room needs attention")
         await expect(page.locator("#problems")).to_contain_text("no reply to the start-up query")
-        await expect(page.locator("#events")).to_contain_text("no reply to the start-up query")
+        await expect(page.locator("#events")).to_contain_text(
+            "Panel offline: no reply to the start-up query"
+        )
         await screenshots(page, "diagnostics")
 
         html = await page.content()
@@ -158,3 +162,116 @@ async def test_page_reconnects_by_itself(agent: SmallAgent) -> None:
                 agent.set_device("cam1", False, "cable unplugged")
                 await expect(page.locator("#conn")).to_have_text("Live", timeout=20000)
                 await expect(page.locator("#links")).to_contain_text("cable unplugged")
+
+
+def free_room_with_booking_in(minutes: int) -> dict[str, object]:
+    now = datetime.now().astimezone().replace(second=0, microsecond=0)
+    upcoming = {
+        "title": "Design crit",
+        "start": (now + timedelta(minutes=minutes)).isoformat(),
+        "end": (now + timedelta(minutes=minutes + 30)).isoformat(),
+        "booked_by": "Li Wei",
+        "meeting_code": None,
+    }
+    return {"current": None, "next": upcoming, "today": [upcoming]}
+
+
+async def test_calendar_buttons_book_and_end_with_refusals_in_words(
+    server: WebServer, agent: SmallAgent
+) -> None:
+    agent.calendar = free_room_with_booking_in(20)
+    starts = str(agent.calendar["next"]["start"])[11:16]  # type: ignore[index]
+    async with open_page(server.url) as page:
+        book = page.get_by_role("button", name="Book this room (30 min)")
+        end = page.get_by_role("button", name="End booking now")
+        await expect(book).to_be_visible()
+        await expect(end).to_be_hidden()
+
+        # The next booking starts within 30 min: refused, in the calendar card, in words.
+        await book.click()
+        result = page.locator("#calendar-result")
+        await expect(result).to_have_text(
+            f"Book this room (30 min): The room is booked from {starts}"
+        )
+        await expect(result).to_have_class("result tone-bad")
+
+        agent.calendar = free_room_with_booking_in(120)
+        agent.changed({"kind": "calendar"})
+        await book.click()
+        await expect(result).to_contain_text("Book this room (30 min): Room booked until ")
+        await expect(page.locator("#cal-current")).to_contain_text("Ad-hoc meeting")
+        await expect(book).to_be_hidden()  # booked now: the card offers to end it instead
+        await screenshots(page, "calendar-booked")
+
+        await end.click()
+        await expect(result).to_contain_text("End booking now: Booking ended at ")
+        await expect(page.locator("#cal-current")).to_have_text("—")
+        await expect(book).to_be_visible()
+        # The test card's result line was not used for the calendar.
+        await expect(page.locator("#result")).to_have_text("Press a button to test it.")
+
+
+async def test_last_error_says_when_and_whether_it_still_matters(
+    server: WebServer, agent: SmallAgent
+) -> None:
+    async with open_page(server.url) as page:
+        await expect(page.locator("#last-error")).to_be_hidden()
+
+        # The Rooms link drops with an error two minutes ago: a current problem.
+        agent.link = "auth_failed"
+        agent.fail("rooms", "error", "Rooms client rejected the password", seconds_ago=125)
+        await expect(page.locator("#health-text")).to_have_text("Room has a problem")
+        last = page.locator("#last-error")
+        await expect(last).to_be_visible()
+        await expect(page.locator("#card-problems #last-error")).to_have_count(1)
+        await expect(page.locator("#last-error-when")).to_contain_text("2 min ago")
+        await expect(page.locator("#last-error-text")).to_have_text(
+            "Rooms client rejected the password"
+        )
+        await expect(last).not_to_have_class("last-error resolved")
+        # Titled once: the card says what needs attention, the box inside says "Last error".
+        await expect(page.locator("#card-problems h2")).to_have_text("What needs attention")
+        await expect(page.locator("#card-problems").get_by_text("Last error")).to_have_count(1)
+        await screenshots(page, "last-error-current")
+
+        # The room recovers: the banner says so; the error stays as history, marked resolved.
+        agent.link = "ready"
+        agent._event("rooms", "link", "Rooms link ready")
+        await expect(page.locator("#health-text")).to_have_text("Room is working")
+        await expect(page.locator("#card-problems")).to_be_hidden()
+        await expect(last).to_have_class("last-error resolved")
+        await expect(page.locator("#last-error-state")).to_contain_text("Resolved")
+        await expect(page.locator(".card.wide #last-error")).to_have_count(1)
+        flagged = page.locator("#events .is-last-error")
+        await expect(flagged).to_have_count(1)
+        await expect(flagged).to_contain_text("Rooms client rejected the password")
+        await screenshots(page, "last-error-resolved")
+
+
+async def test_event_messages_read_as_sentences(server: WebServer, agent: SmallAgent) -> None:
+    async with open_page(server.url) as page:
+        agent.set_device("cam1", True)
+        agent._event("panel", "button", "button 3 press")
+        agent._event("panel", "action", "button 3: meeting.leave: LeaveMeeting: LeaveMeeting")
+        agent._event("panel", "refused", "button 4: meeting.start: Already in a meeting")
+        agent._event("panel", "action", "button 20: calendar.book_now: Room booked until 10:45")
+        agent._event("api", "action", "camera.preset: cam1 preset_recall 2")
+        agent._event("rooms", "event", "ZoomRoom event JoinMeetingCompleted")
+        events = page.locator("#events .event-message")
+        await expect(events).to_have_text(
+            [
+                "Join meeting completed",
+                "Camera preset: done",
+                "Button 20 → book this room: Room booked until 10:45",
+                "Button 4 → start meeting: refused — Already in a meeting",
+                "Button 3 → leave meeting: done",
+                "Button 3 pressed",
+                "Camera online (/dev/ttyUSB1)",
+            ]
+        )
+        # Nothing is lost: the agent's own message is the line's tooltip.
+        leave = page.locator("#events li", has_text="Button 3 → leave meeting")
+        await expect(leave).to_have_attribute(
+            "title", "button 3: meeting.leave: LeaveMeeting: LeaveMeeting"
+        )
+        await screenshots(page, "events")

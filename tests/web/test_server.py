@@ -312,7 +312,10 @@ async def test_updates_are_pushed_and_coalesced(server: WebServer, agent: SmallA
                 updates.append(message["params"])
                 panel = message["params"]["status"]["devices"][1]
                 if panel["online"] is False and len(message["params"]["events"]) == 5:
-                    if message["params"]["events"][-1]["message"] == "cable unplugged":
+                    if (
+                        message["params"]["events"][-1]["message"]
+                        == "panel offline: cable unplugged"
+                    ):
                         break
         assert len(updates) <= 5
         assert sum(len(u.get("changes", [])) for u in updates) == 51
@@ -382,3 +385,20 @@ async def test_no_secret_in_any_response(
     assert '"password": "***"' in everything  # masked, not missing
     for secret in secrets:
         assert secret not in everything
+
+
+async def test_status_says_when_the_last_error_happened(
+    server: WebServer, agent: SmallAgent
+) -> None:
+    async with api(server) as ws:
+        assert (await rpc(ws, "status"))["result"]["last_error_at"] is None
+        agent.fail("rooms", "error", "Rooms client rejected the password", seconds_ago=120)
+        agent.set_device("cam1", True)  # later events do not move the error's time
+        when = (await rpc(ws, "status", id=2))["result"]["last_error_at"]
+        assert when == agent.events[-2]["ts"]
+
+        # Scrolled out of the history: the time the server first saw it, and it stays put.
+        agent.events.clear()
+        first = (await rpc(ws, "status", id=3))["result"]["last_error_at"]
+        assert isinstance(first, str) and first
+        assert (await rpc(ws, "status", id=4))["result"]["last_error_at"] == first

@@ -28,6 +28,27 @@
   };
   const ICONS = { ok: "✓", warn: "!", bad: "✕", idle: "•", wait: "…" };
   const SOURCES = { api: "API", rooms: "Rooms", web: "Page", agent: "Agent", calendar: "Calendar" };
+  // Action names (the API's and the bindings') as a person says them.
+  const ACTION_WORDS = {
+    "meeting.start": "start meeting",
+    "meeting.join": "join meeting",
+    "meeting.join_next": "join the booked meeting",
+    "meeting.leave": "leave meeting",
+    "meeting.dissolve": "end meeting for everyone",
+    "meeting.leave_waiting_room": "leave the waiting room",
+    "meeting.layout": "change layout",
+    "camera.preset": "camera preset",
+    "camera.move": "move camera",
+    "camera.zoom": "zoom camera",
+    "camera.home": "camera home position",
+    "camera.power": "camera power",
+    "camera.stop": "stop camera",
+    "calendar.book_now": "book this room",
+    "calendar.end_early": "end booking",
+    macro: "macro",
+    delay: "wait",
+  };
+  const BUTTON_WORDS = { press: "pressed", hold: "held", release: "released" };
 
   const norm = (value) => String(value ?? "").toLowerCase().replace(/[\s-]+/g, "_");
   const human = (value) => {
@@ -55,6 +76,36 @@
   function hm(ts) {
     const date = toDate(ts);
     return date ? date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", hour12: false }) : "";
+  }
+
+  // "14:02" today, "21 Nov 14:02" on another day.
+  function whenWords(ts) {
+    const date = toDate(ts);
+    if (!date) return "";
+    const today = date.toDateString() === new Date().toDateString();
+    const day = today ? "" : date.toLocaleDateString([], { day: "numeric", month: "short" }) + " ";
+    return day + hm(ts);
+  }
+
+  function ago(ts) {
+    const date = toDate(ts);
+    if (!date) return "";
+    const s = Math.max(0, (Date.now() - date.getTime()) / 1000);
+    if (s < 45) return "just now";
+    if (s < 90 * 60) return `${Math.max(1, Math.round(s / 60))} min ago`;
+    if (s < 36 * 3600) return `${Math.round(s / 3600)} h ago`;
+    return `${Math.round(s / 86400)} d ago`;
+  }
+
+  const actionWords = (name) => ACTION_WORDS[name] || human(name).toLowerCase();
+  const capital = (text) => (text ? text[0].toUpperCase() + text.slice(1) : "");
+
+  // An action's result in words: the agent's sentences ("Room booked until 10:45") as they
+  // are, its wire-level ones ("LeaveMeeting: LeaveMeeting", "cam1 preset_recall 2") as "done".
+  function outcomeWords(result) {
+    const text = String(result ?? "").trim();
+    if (!text || /_/.test(text) || /^[A-Z][A-Za-z]+(: [A-Za-z]+)?$/.test(text)) return "done";
+    return text;
   }
 
   function duration(seconds) {
@@ -91,7 +142,8 @@
     const link = norm(rooms.link);
     if (link && link !== "ready") {
       const words = (LINK_WORDS[link] || [human(link)])[0];
-      problems.push(["bad", `Meeting system (Rooms client): ${words.toLowerCase()}`, rooms.last_error]);
+      const said = words[0].toLowerCase() + words.slice(1);
+      problems.push(["bad", `Meeting system (Rooms client): ${said}`, rooms.last_error]);
     }
     for (const device of status.devices || []) {
       if (!device.online) {
@@ -120,13 +172,30 @@
       if (why) item.append(el("span", "why", why));
       list.append(item);
     }
-    if (status.last_error) {
-      const item = el("li", "tone-idle");
-      item.append(el("strong", "", "Last error"), el("span", "why", status.last_error));
-      list.append(item);
-    }
-    $("card-problems").hidden = list.children.length === 0;
-    $("card-problems").querySelector("h2").textContent = problems.length ? "What needs attention" : "Last error";
+    $("card-problems").hidden = problems.length === 0;
+  }
+
+  // The last error, with when it happened. While something is wrong it sits with the problems;
+  // once the room is healthy again it moves to the history, dimmed and marked resolved.
+  function renderLastError(status) {
+    const box = $("last-error");
+    const error = status.last_error;
+    box.hidden = !error;
+    if (!error) return;
+    const resolved = problemsOf(status).length === 0;
+    // Current: after the problems themselves. Resolved: above the history it belongs to.
+    if (resolved && box.nextElementSibling !== $("events")) $("events").before(box);
+    if (!resolved && box.previousElementSibling !== $("problems")) $("problems").after(box);
+    $("events").classList.toggle("error-resolved", resolved);
+    box.classList.toggle("resolved", resolved);
+    const at = status.last_error_at;
+    const when = $("last-error-when");
+    when.textContent = at ? `${whenWords(at)} · ${ago(at)}` : "";
+    const date = toDate(at);
+    if (date) when.dateTime = date.toISOString();
+    else when.removeAttribute("datetime");
+    $("last-error-state").textContent = resolved ? "✓ Resolved · room is working now" : "";
+    $("last-error-text").textContent = error;
   }
 
   function renderMeeting(status) {
@@ -192,6 +261,9 @@
     const join = $("join-booked");
     join.hidden = !target;
     if (target) join.textContent = `Join ${target === cal.current ? "now" : "next"} · ${formatCode(target.meeting_code)}`;
+    // Book while the room is free, end while a booking runs (the agent refuses otherwise).
+    $("book-now").hidden = Boolean(cal.current);
+    $("end-booking").hidden = !cal.current;
   }
 
   function firstOf(status, kind) {
@@ -215,22 +287,94 @@
     document.title = `${room.name || "Room"} · diagnostics`;
     $("version-line").textContent = `· roomagent ${status.version || ""} · up ${duration(status.uptime_s)}`;
     renderHealth(status);
+    renderLastError(status);
     renderMeeting(status);
     renderLinks(status);
     renderCalendar(status);
     renderTests(status);
   }
 
+  // "Camera", "Panel" for a configured device name; "Device" otherwise.
+  function deviceWord(name) {
+    const device = ((lastStatus || {}).devices || []).find((d) => d.name === name);
+    if (!device) return "Device";
+    return device.kind === "camera" ? "Camera" : device.kind === "panel" ? "Panel" : human(device.kind);
+  }
+
+  const afterPrefix = (text, prefix) => (text.startsWith(prefix) ? text.slice(prefix.length) : text);
+
+  // One history event as a sentence for a person, and its tone. The agent's own message
+  // (which names the wire-level details) stays available as the line's tooltip.
+  function describeEvent(ev) {
+    const message = String(ev.message ?? "");
+    const source = String(ev.source ?? "");
+    const kind = String(ev.kind ?? "");
+    let m;
+    if (kind === "online" || kind === "offline") {
+      let detail = afterPrefix(afterPrefix(message, `${source} ${kind}`), ": ");
+      if (kind === "online") {
+        const port = (m = /\bonline on (\S+)$/.exec(detail)) ? m[1] : detail;
+        return [`${deviceWord(source)} online${port ? ` (${port})` : ""}`, "ok"];
+      }
+      detail = afterPrefix(detail, `${source} `);
+      return [`${deviceWord(source)} offline${detail ? `: ${detail}` : ""}`, "bad"];
+    }
+    if (kind === "closed") return [`${deviceWord(source)} closed by the agent`, "idle"];
+    if (kind === "button" && (m = /^(virtual )?(?:(\S+) )?button (\d+) (\w+)$/.exec(message))) {
+      const how = BUTTON_WORDS[m[4]] || m[4];
+      return [m[1] ? `Virtual button ${m[3]} on ${m[2]} ${how}` : `Button ${m[3]} ${how}`, "idle"];
+    }
+    if (kind === "action" && (m = /^button (\d+): (\S+): ([\s\S]*)$/.exec(message))) {
+      return [`Button ${m[1]} → ${actionWords(m[2])}: ${outcomeWords(m[3])}`, "ok"];
+    }
+    if (kind === "refused" && (m = /^button (\d+): (\S+)(?: ([^:]*))?: ([\s\S]*)$/.exec(message))) {
+      const where = m[3] ? ` (${m[3]})` : "";
+      return [`Button ${m[1]} → ${actionWords(m[2])}${where}: refused — ${m[4]}`, "bad"];
+    }
+    if (kind === "busy" && (m = /^button (\d+): busy… (\S+)/.exec(message))) {
+      return [`Button ${m[1]}: still busy with ${actionWords(m[2])}; press not repeated`, "warn"];
+    }
+    if (source === "api" && kind === "action" && (m = /^([\w.]+): ([\s\S]*)$/.exec(message))) {
+      return [`${capital(actionWords(m[1]))}: ${outcomeWords(m[2])}`, "ok"];
+    }
+    if (source === "api" && kind === "device" && (m = /^(\S+) ([\s\S]+)$/.exec(message))) {
+      return [`Test command to ${m[1]}: ${m[2].replace(/_/g, " ")}`, "idle"];
+    }
+    if (source === "rooms" && kind === "link") {
+      if (message === "Rooms link ready") return ["Meeting system (Rooms client) connected", "ok"];
+      const why = afterPrefix(message, "Rooms client offline: ");
+      return [`Meeting system (Rooms client) offline${why ? `: ${why}` : ""}`, "bad"];
+    }
+    if (source === "rooms" && kind === "event" && (m = /event (\w+)$/.exec(message))) {
+      // "ZoomRoom event JoinMeetingCompleted" → "Join meeting completed"
+      return [capital(m[1].replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase()), "idle"];
+    }
+    if (kind === "error") return [message ? capital(message) : "Error", "bad"];
+    if (kind === "refused") return [capital(message), "bad"];
+    return [capital(message) || human(kind), "idle"];
+  }
+
   function renderEvents(events) {
     if (!Array.isArray(events)) return;
     const list = $("events");
     list.replaceChildren();
+    const lastError = (lastStatus || {}).last_error;
+    let marked = false;
     for (const ev of events.slice().reverse()) {
-      const item = el("li", "event");
+      const [text, tone] = describeEvent(ev);
+      const item = el("li", `event tone-${tone}`);
+      item.title = String(ev.message ?? "");
+      const message = el("span", "event-message", text);
+      // The newest event that is the last error gets a mark, so it is easy to find.
+      if (!marked && lastError && String(ev.message ?? "").includes(lastError)) {
+        marked = true;
+        item.classList.add("is-last-error");
+        message.prepend(el("span", "event-flag", "Last error"));
+      }
       item.append(
         el("time", "event-time", clock(ev.ts)),
-        el("span", "event-source", SOURCES[ev.source] || human(ev.source)),
-        el("span", "event-message", ev.message || human(ev.kind)),
+        el("span", "event-source", SOURCES[ev.source] || ev.source || ""),
+        message,
       );
       list.append(item);
     }
@@ -320,8 +464,11 @@
 
   // ---- test buttons ------------------------------------------------------------------
 
-  function showResult(tone, text) {
-    const node = $("result");
+  // The result line of the card the button is on (the test card's when there is none).
+  function showResult(tone, text, button) {
+    const card = button && button.closest(".card");
+    const node = (card && card.querySelector(".result")) || $("result");
+    node.hidden = false;
     setTone(node, tone, text);
   }
 
@@ -336,6 +483,9 @@
       const panel = firstOf(status, "panel");
       return [{ device: panel && panel.name, command: "led", args: [1, "blink"] }, "LED test"];
     }
+    if (method === "calendar.book_now") {
+      return [{ minutes: Number(button.dataset.minutes) || 30 }, button.textContent.trim()];
+    }
     if (method === "meeting.layout") {
       const select = $("layout");
       return [{ switch_type: Number(select.value) }, select.options[select.selectedIndex].text];
@@ -349,13 +499,14 @@
     const [params, label] = paramsFor(button);
     button.disabled = true;
     button.setAttribute("aria-busy", "true");
-    showResult("wait", `${label}: sending…`);
+    showResult("wait", `${label}: sending…`, button);
     try {
-      await call(button.dataset.method, params);
-      showResult("ok", `${label}: done.`);
+      const reply = await call(button.dataset.method, params);
+      const outcome = outcomeWords(reply && reply.result);
+      showResult("ok", outcome === "done" ? `${label}: done.` : `${label}: ${outcome}`, button);
     } catch (err) {
       const code = err.data && err.data.error_code !== undefined ? ` (code ${err.data.error_code})` : "";
-      showResult("bad", `${label}: ${err.message}${code}`);
+      showResult("bad", `${label}: ${capital(err.message)}${code}`, button);
     } finally {
       button.disabled = false;
       button.removeAttribute("aria-busy");
@@ -364,12 +515,13 @@
   }
 
   document.addEventListener("click", onButton);
-  // Keep "up 5 min" honest between updates without asking the agent.
+  // Keep "up 5 min" and "2 min ago" honest between updates without asking the agent.
   setInterval(() => {
     if (lastStatus && typeof lastStatus.uptime_s === "number") {
       lastStatus.uptime_s += 30;
       $("version-line").textContent = `· roomagent ${lastStatus.version || ""} · up ${duration(lastStatus.uptime_s)}`;
     }
+    if (lastStatus) renderLastError(lastStatus);
   }, 30000);
   connect();
 })();

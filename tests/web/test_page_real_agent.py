@@ -3,16 +3,19 @@ camera on a pseudo-terminal, and the simulator's events back onto the page live.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import anyio
 import pytest
 from playwright.async_api import expect
 
+from roomagent.config.model import AgentConfig, CalendarSection, YunzhijiaSection
 from roomagent.control.agent import Agent
 from roomagent.control.demo import CAMERA_PROFILE, PANEL_PROFILE, demo_config
 from roomagent.devices.profiles import load_profile
 from roomagent.sim.camera import CameraEmulator
+from roomagent.sim.clouds import YunzhijiaCloud
 from roomagent.sim.panel import PanelEmulator
 from roomagent.sim.rooms import RoomsSimulator
 
@@ -26,6 +29,7 @@ pytestmark = [
 
 ROOMS_PASSWORD = "sim-rooms-pw-5150"
 WEB_PASSWORD = "page-pw-8086-e2e"
+CLOUD_TOKEN = "yzj-token-page-e2e"
 
 
 async def test_page_drives_the_real_agent_against_the_simulators(tmp_path: Path) -> None:
@@ -65,3 +69,60 @@ async def test_page_drives_the_real_agent_against_the_simulators(tmp_path: Path)
                 html = await page.content()
                 assert ROOMS_PASSWORD not in html and WEB_PASSWORD not in html
             tg.cancel_scope.cancel()
+
+
+def with_calendar(config: AgentConfig, cloud: YunzhijiaCloud, token_file: Path) -> None:
+    section = YunzhijiaSection(
+        base_url=cloud.url,
+        eid="10109",
+        room_name="23F会议室",
+        open_id="5a67e08d00b0e8dfe4aab4fa",
+        token_file=token_file,
+        poll_seconds=30,
+    )
+    config.calendar = CalendarSection(yunzhijia=section)
+
+
+async def test_page_books_and_ends_the_room_through_the_real_calendar(tmp_path: Path) -> None:
+    """Book/End on the page → the real Agent → the room calendar → the loopback Yunzhijia
+    cloud (real HTTP); the outcome comes back in the agent's words."""
+    (tmp_path / "rooms.pw").write_text(ROOMS_PASSWORD + "\n")
+    (tmp_path / "web.pw").write_text(WEB_PASSWORD + "\n")
+    (tmp_path / "yzj.token").write_text(CLOUD_TOKEN)
+    camera = CameraEmulator(load_profile(CAMERA_PROFILE))
+    panel = PanelEmulator(load_profile(PANEL_PROFILE))
+    with YunzhijiaCloud(CLOUD_TOKEN) as cloud:
+        later = datetime.now(UTC) + timedelta(hours=2)
+        cloud.add_booking("23F会议室", later, later + timedelta(minutes=30), topic="Design crit")
+        async with RoomsSimulator(password=ROOMS_PASSWORD) as sim, camera, panel:
+            config = demo_config(sim.url, panel.path, camera.path, 0)
+            config.rooms.password_file = tmp_path / "rooms.pw"
+            config.web.password_file = tmp_path / "web.pw"
+            config.discovery.enabled = False
+            config.state_dir = tmp_path
+            with_calendar(config, cloud, tmp_path / "yzj.token")
+            agent = Agent(config, base_dir=tmp_path)
+            async with anyio.create_task_group() as tg:
+                await tg.start(agent.run)
+                with anyio.fail_after(10):
+                    await agent.wait_settled()
+                assert agent.web is not None
+                async with open_page(agent.web.url, config.web.user, WEB_PASSWORD) as page:
+                    await expect(page.locator("#cal-next")).to_contain_text("Design crit")
+                    result = page.locator("#calendar-result")
+                    await page.get_by_role("button", name="Book this room (30 min)").click()
+                    await expect(result).to_contain_text(
+                        "Book this room (30 min): Room booked until "
+                    )
+                    await expect(page.locator("#cal-current")).to_contain_text("Ad-hoc meeting")
+                    assert len(cloud.requests_to("create")) == 1
+
+                    await page.get_by_role("button", name="End booking now").click()
+                    await expect(result).to_contain_text("End booking now: Booking ended at ")
+                    assert len(cloud.requests_to("modify")) == 1
+                    events = page.locator("#events")
+                    await expect(events).to_contain_text("Book this room: Room booked until ")
+                    await expect(events).to_contain_text("End booking: Booking ended at ")
+                    await screenshots(page, "real-agent-calendar")
+                    assert CLOUD_TOKEN not in await page.content()
+                tg.cancel_scope.cancel()

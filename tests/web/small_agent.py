@@ -109,7 +109,7 @@ class SmallAgent:
             if camera not in self.devices:
                 raise ActionFailed(f"no device named {camera!r}")
             self.commands.append((camera, name, [action.get("preset")]))
-        self._event("api", name, f"{name} done")
+        self._event("api", "action", f"{name}: done")  # the real agent's "name: result"
         return {"action": name, "outcome": "done"}
 
     # Like the room calendar: a booking from now, refused in words when the room is taken.

@@ -136,6 +136,9 @@
 
   // ---- rendering -------------------------------------------------------------------
 
+  const kindWord = (kind) => (kind === "camera" ? "Camera" : kind === "panel" ? "Panel" : human(kind) || "Device");
+  const deviceLabel = (device) => `${kindWord(device.kind)} “${device.name}”`;
+
   function problemsOf(status) {
     const problems = [];
     const rooms = status.rooms || {};
@@ -147,7 +150,7 @@
     }
     for (const device of status.devices || []) {
       if (!device.online) {
-        problems.push(["warn", `${device.name}: offline`, device.reason || "not answering"]);
+        problems.push(["warn", `${deviceLabel(device)} is offline`, device.reason || "not answering"]);
       }
     }
     return problems;
@@ -229,8 +232,7 @@
     const [words, tone] = LINK_WORDS[norm(rooms.link)] || [human(rooms.link) || "Unknown", "wait"];
     list.append(linkRow("Meeting system (Rooms client)", norm(rooms.link) === "ready" ? "" : rooms.last_error, tone, words));
     for (const device of status.devices || []) {
-      const kind = device.kind === "camera" ? "Camera" : device.kind === "panel" ? "Panel" : human(device.kind);
-      const label = `${kind} “${device.name}”`;
+      const label = deviceLabel(device);
       // Online: which model and which port (the last path part is what a person recognises).
       const port = String(device.port || "").split("/").pop();
       const detail = device.online
@@ -297,8 +299,7 @@
   // "Camera", "Panel" for a configured device name; "Device" otherwise.
   function deviceWord(name) {
     const device = ((lastStatus || {}).devices || []).find((d) => d.name === name);
-    if (!device) return "Device";
-    return device.kind === "camera" ? "Camera" : device.kind === "panel" ? "Panel" : human(device.kind);
+    return device ? kindWord(device.kind) : "Device";
   }
 
   const afterPrefix = (text, prefix) => (text.startsWith(prefix) ? text.slice(prefix.length) : text);

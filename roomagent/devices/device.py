@@ -190,7 +190,10 @@ class Device:
         try:
             async with anyio.create_task_group() as tg:
                 self._tg = tg
-                tg.start_soon(self._read, transport)
+                transport.start_reading(self._feed, self.lost)
+                # The reads run in the transport's callback; this keeps the session open
+                # until lost() cancels it.
+                tg.start_soon(anyio.sleep_forever)
                 tg.start_soon(self._bring_up)
         finally:
             self._tg, self._transport = None, None
@@ -203,17 +206,12 @@ class Device:
             self._driver.fail_pending(f"{self.name} went offline: {reason}")
             self._set_offline(reason)
 
-    async def _read(self, transport: SerialTransport) -> None:
+    def _feed(self, data: bytes) -> None:
         try:
-            while True:
-                data = await transport.read()
-                try:
-                    self._driver.feed(data)
-                except Exception:  # a decoding bug must not take the whole agent down
-                    self._stats["parser_failures"] = self._stats.get("parser_failures", 0) + 1
-                    log.exception("device reply not understood", extra=kv(device=self.name))
-        except PortLost as exc:
-            self.lost(exc.reason)
+            self._driver.feed(data)
+        except Exception:  # a decoding bug must not take the whole agent down
+            self._stats["parser_failures"] = self._stats.get("parser_failures", 0) + 1
+            log.exception("device reply not understood", extra=kv(device=self.name))
 
     async def _start_up(self) -> None:
         try:
@@ -244,7 +242,7 @@ class Device:
         try:
             async with anyio.create_task_group() as tg:
                 self._tg = tg
-                tg.start_soon(self._read, transport)
+                transport.start_reading(self._feed, self.lost)
                 try:
                     with anyio.fail_after(limit_s) if limit_s else _no_limit():
                         result = await self._driver.execute(prepared)

@@ -1,20 +1,23 @@
 """Serial transport: pyserial opens the port and sets termios; I/O runs on fd readiness.
 
-No polling thread and no sleep loop: reads wait with `anyio.wait_readable` on the
-non-blocking fd, writes with `anyio.wait_writable` when the kernel buffer is full.
+No polling thread and no sleep loop: reads run in a reader callback the transport keeps on
+the event loop for as long as the port is open (`start_reading`), writes wait with
+`anyio.wait_writable` when the kernel buffer is full.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import termios
+from collections.abc import Callable
 
 import anyio
 import serial
 
 from roomagent.devices.errors import DeviceError, PortLost, PortOpenError
-from roomagent.devices.fdio import FdClosed, read_some, write_all
+from roomagent.devices.fdio import READ_CHUNK, FdClosed, write_all
 from roomagent.devices.profiles import SerialSettings
 
 # Writers allowed to wait for the port at once; more means the device is not keeping up.
@@ -44,6 +47,7 @@ class SerialTransport:
         self._fd: int | None = None
         self._write_lock = anyio.Lock(fast_acquire=True)  # free: no event-loop trip per write
         self._queued_writes = 0
+        self._reader_loop: asyncio.AbstractEventLoop | None = None
         self.bytes_in = 0
         self.bytes_out = 0
 
@@ -78,9 +82,10 @@ class SerialTransport:
         self._serial, self._fd = port, fd
 
     def close(self) -> None:
+        self._stop_reading()
         if self._fd is not None:
             with contextlib.suppress(RuntimeError):  # RuntimeError: no event loop running
-                anyio.notify_closing(self._fd)  # wake a reader blocked on this fd
+                anyio.notify_closing(self._fd)  # wake a writer blocked on this fd
         port, self._serial, self._fd = self._serial, None, None
         if port is not None:
             try:
@@ -93,18 +98,42 @@ class SerialTransport:
             raise PortLost(f"{self.path} is closed")
         return self._fd
 
-    async def read(self) -> bytes:
-        """The next bytes from the port; PortLost when the device has gone."""
-        try:
-            data = await read_some(self._require_fd())
-        except FdClosed:
-            raise PortLost(f"{self.path} was closed") from None
-        except OSError as exc:  # EIO after an unplug
-            raise PortLost(f"port lost: {_describe(exc)}") from None
-        if not data:
-            raise PortLost("port lost: the device closed the line (zero-byte read)")
-        self.bytes_in += len(data)
-        return data
+    def start_reading(
+        self, on_data: Callable[[bytes], None], on_lost: Callable[[str], None]
+    ) -> None:
+        """Hand every chunk read to `on_data`, from a reader callback on the event loop, until
+        the port is closed; `on_lost(reason)` once when the device has gone.
+
+        A persistent callback rather than a task waiting per read: no reader added and
+        removed, no future and no task wake-up per chunk, so a frame is parsed (and a press
+        dispatched) in the loop tick its bytes arrive. Both callbacks must not block."""
+        fd = self._require_fd()
+        loop = asyncio.get_running_loop()
+
+        def readable() -> None:
+            try:
+                data = os.read(fd, READ_CHUNK)
+            except BlockingIOError:
+                return  # woken for nothing (another reader drained it)
+            except OSError as exc:  # EIO after an unplug
+                self._stop_reading()
+                on_lost(f"port lost: {_describe(exc)}")
+                return
+            if not data:
+                self._stop_reading()
+                on_lost("port lost: the device closed the line (zero-byte read)")
+                return
+            self.bytes_in += len(data)
+            on_data(data)
+
+        self._stop_reading()
+        loop.add_reader(fd, readable)
+        self._reader_loop = loop
+
+    def _stop_reading(self) -> None:
+        loop, self._reader_loop = self._reader_loop, None
+        if loop is not None and self._fd is not None and not loop.is_closed():
+            loop.remove_reader(self._fd)
 
     async def drain(self) -> None:
         """Until the kernel has sent everything written (before a one-shot close: a slow

@@ -263,7 +263,7 @@ async def test_event_messages_read_as_sentences(server: WebServer, agent: SmallA
                 "Join meeting completed",
                 "Camera preset: done",
                 "Button 20 → book this room: Room booked until 10:45",
-                "Button 4 → start meeting: refused — Already in a meeting",
+                "Button 4 → start meeting: not done — Already in a meeting",
                 "Button 3 → leave meeting: done",
                 "Button 3 pressed",
                 "Camera online (/dev/ttyUSB1)",

@@ -198,7 +198,16 @@
     if (date) when.dateTime = date.toISOString();
     else when.removeAttribute("datetime");
     $("last-error-state").textContent = resolved ? "✓ Resolved · room is working now" : "";
-    $("last-error-text").textContent = error;
+    const text = $("last-error-text");
+    text.textContent = errorWords(error);
+    text.title = error;
+  }
+
+  // An action's failure ("meeting.leave: Not in a meeting") in words; anything else as is.
+  function errorWords(error) {
+    const m = /^([a-z_]+\.[a-z_]+|macro)(?: ([^:]*))?: ([\s\S]*)$/.exec(error);
+    if (!m) return error;
+    return `${capital(actionWords(m[1]))}${m[2] ? ` (${m[2]})` : ""}: not done — ${m[3]}`;
   }
 
   function renderMeeting(status) {
@@ -330,7 +339,7 @@
     }
     if (kind === "refused" && (m = /^button (\d+): (\S+)(?: ([^:]*))?: ([\s\S]*)$/.exec(message))) {
       const where = m[3] ? ` (${m[3]})` : "";
-      return [`Button ${m[1]} → ${actionWords(m[2])}${where}: refused — ${m[4]}`, "bad"];
+      return [`Button ${m[1]} → ${actionWords(m[2])}${where}: not done — ${m[4]}`, "bad"];
     }
     if (kind === "busy" && (m = /^button (\d+): busy… (\S+)/.exec(message))) {
       return [`Button ${m[1]}: still busy with ${actionWords(m[2])}; press not repeated`, "warn"];

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,6 +60,9 @@ class LineDriver(Driver):
         self._pressed: dict[int, int] = {}  # button → press serial (for synthesised hold)
         self._held: set[int] = set()  # holds already reported for the current press
         self._press_serial = 0
+        # Synthesised-hold timers per pressed button: a loop timer, not a task per press (a
+        # task spawn on the press path costs more than the press's own parsing).
+        self._hold_timers: dict[int, asyncio.TimerHandle] = {}
         self.counters.update(unknown_lines=0, buttons=0, out_of_order=0, keepalive_misses=0)
 
     # ---- commands ----
@@ -159,8 +163,7 @@ class LineDriver(Driver):
             # The press goes out first: the hold timer is bookkeeping, the action is not.
             self.link.emit(DeviceEvent("button", button, action, f"button {button} press"))
             if not self.section.reports_hold:
-                serial = self._press_serial
-                self.link.spawn(lambda: self._synthesise_hold(button, serial))
+                self._arm_hold(button, self._press_serial)
             return
         if button not in self._pressed:
             self.counters["out_of_order"] += 1  # a lost press: still report what we saw
@@ -171,10 +174,27 @@ class LineDriver(Driver):
         if action == "release":
             self._pressed.pop(button, None)
             self._held.discard(button)
+            self._cancel_hold(button)
         self.link.emit(DeviceEvent("button", button, action, f"button {button} {action}"))
 
-    async def _synthesise_hold(self, button: int, serial: int) -> None:
-        await anyio.sleep(self.section.hold_ms / 1000)
+    def _arm_hold(self, button: int, serial: int) -> None:
+        self._cancel_hold(button)
+        loop = asyncio.get_running_loop()
+        delay = self.section.hold_ms / 1000
+        self._hold_timers[button] = loop.call_later(delay, self._synthesise_hold, button, serial)
+
+    def _cancel_hold(self, button: int) -> None:
+        timer = self._hold_timers.pop(button, None)
+        if timer is not None:
+            timer.cancel()
+
+    def _cancel_holds(self) -> None:
+        for timer in self._hold_timers.values():
+            timer.cancel()
+        self._hold_timers.clear()
+
+    def _synthesise_hold(self, button: int, serial: int) -> None:
+        self._hold_timers.pop(button, None)
         if self._pressed.get(button) == serial and button not in self._held:
             self._held.add(button)  # still the same press: it is a hold
             self.link.emit(DeviceEvent("button", button, "hold", f"button {button} hold"))
@@ -183,7 +203,9 @@ class LineDriver(Driver):
         super().reset()
         self._held.clear()
         self._pressed.clear()  # buttons held across an unplug are not held any more
+        self._cancel_holds()
 
     def fail_pending(self, reason: str) -> None:
+        self._cancel_holds()  # the session is over: no hold from a press before it ended
         if self._waiter is not None:
             self._waiter.resolve("", DeviceError(reason))

@@ -42,6 +42,24 @@ from roomagent.rooms import LinkState, RoomsChange, RoomsError, RoomsRefused, Ro
 log = logging.getLogger("roomagent.agent")
 
 EVENT_HISTORY = 500
+# What a history event carries beside {ts, source, kind, message} (README, "events"): the
+# message is prose that may be reworded; clients build their words from these fields.
+EVENT_FIELDS = {
+    "device": "the device the event is about (a panel for button events)",
+    "button": "button number",
+    "how": "press | hold | release",
+    "action": "action name, e.g. meeting.leave, or macro",
+    "ok": "true: the action was done; false: refused or failed",
+    "outcome": "what a done action returned",
+    "reason": "why: refused, offline, link down, device error",
+    "step": "where a macro failed, e.g. step 3 (meeting.layout)",
+    "port": "the serial port a device came online on",
+    "link": "the Rooms link state: ready, connecting, disconnected, auth_failed",
+    "module": "a Rooms event's module, e.g. ZoomRoom",
+    "event": "a Rooms event's name, e.g. JoinMeetingCompleted",
+    "command": "a device command sent from the API",
+    "args": "that command's arguments",
+}
 # On shutdown or restart, how long the stops of running camera moves may take before the
 # devices close anyway (systemd's stop timeout is a few seconds for the whole agent).
 MOVE_STOP_SECONDS = 1.0
@@ -348,14 +366,15 @@ class Agent:
             return
         if change.kind == "link":
             ready = change.link == LinkState.READY
-            note = "Rooms link ready" if ready else f"Rooms client offline: {session.last_error}"
-            self.machine.set_link(ready, None if ready else session.last_error)
+            reason = None if ready else session.last_error
+            note = "Rooms link ready" if ready else f"Rooms client offline: {reason}"
+            self.machine.set_link(ready, reason)
             # The session logs every attempt; the room's history only needs what changed.
-            if note != self._link_note and (ready or session.last_error):
+            if note != self._link_note and (ready or reason):
                 self._link_note = note
-                self._record(
-                    "rooms", "link", note, level=logging.INFO if ready else logging.WARNING
-                )
+                level = logging.INFO if ready else logging.WARNING
+                fields = {"link": change.link.value} | ({} if ready else {"reason": reason})
+                self._record("rooms", "link", note, level=level, **fields)
         mirror = session.mirror
         changed = self.machine.set_meeting(
             mirror.status, mirror.meeting_code, mirror.title, mirror.host_present
@@ -369,8 +388,9 @@ class Agent:
         elif change.kind == "mirror":  # the meeting moved in ways the page shows
             _after_ready_tasks(self._view_changed)
         if change.kind == "event" and change.event is not None:
-            what = f"{change.event.module} event {change.event.name}"
-            _after_ready_tasks(self._record, "rooms", "event", what)
+            module, name = change.event.module, change.event.name
+            what = f"{module} event {name}"
+            _after_ready_tasks(self._record, "rooms", "event", what, module=module, event=name)
 
     def _device_watcher(self, name: str) -> Callable[[DeviceEvent], None]:
         return lambda ev: self._on_device(name, ev)
@@ -383,7 +403,16 @@ class Agent:
                 # After the action's first step (which sends): history, log line and page
                 # update never delay a press. _report is deferred the same way, so the
                 # history keeps its order (press, then its outcome).
-                _after_ready_tasks(self._record, name, "button", f"button {ev.button} {ev.action}")
+                message = f"button {ev.button} {ev.action}"
+                _after_ready_tasks(
+                    self._record,
+                    name,
+                    "button",
+                    message,
+                    device=name,
+                    button=ev.button,
+                    how=ev.action,
+                )
             return
         if ev.kind in ("online", "offline"):
             online = ev.kind == "online"
@@ -394,14 +423,22 @@ class Agent:
             if not online and self.handler is not None:
                 self.handler.release_all(name)
             if not online and ev.detail == "stopped":  # closed by our own shutdown
-                self._record(name, "closed", f"{name} closed", level=logging.INFO)
+                self._record(name, "closed", f"{name} closed", level=logging.INFO, device=name)
             else:
                 detail = f": {ev.detail}" if ev.detail else ""
                 level = logging.INFO if online else logging.WARNING
-                self._record(name, ev.kind, f"{name} {ev.kind}{detail}", level=level)
+                device = self.devices.get(name)
+                fields: dict[str, Any] = (
+                    {"port": device.port if device else None} if online else {"reason": ev.detail}
+                )
+                message = f"{name} {ev.kind}{detail}"
+                self._record(name, ev.kind, message, level=level, device=name, **fields)
             self._view_changed()
         elif ev.kind == "error":
-            self._record(name, "error", f"{name}: {ev.detail}", level=logging.WARNING)
+            message = f"{name}: {ev.detail}"
+            self._record(
+                name, "error", message, level=logging.WARNING, device=name, reason=ev.detail
+            )
 
     def _calendar_changed(self) -> None:
         calendar = self.calendar
@@ -503,22 +540,32 @@ class Agent:
         # Deferred twice: the press itself is recorded (deferred once) after this call returns,
         # and the history keeps the order press, then busy.
         message = f"button {button}: busy… {label} still running"
-        _after_ready_tasks(_after_ready_tasks, self._record, device, "busy", message)
+        record = functools.partial(
+            self._record, device, "busy", message, device=device, button=button, action=label
+        )
+        _after_ready_tasks(_after_ready_tasks, record)
 
     def _report_now(
         self, device: str, button: int, label: str, error: str | None, result: str
     ) -> None:
         """An action started by a button finished: log it, and show failures on the panel
         (and the outcome of actions no LED follows)."""
+        fields: dict[str, Any] = {"device": device, "button": button, "action": label}
         if error is None:
-            self._record(device, "action", f"button {button}: {label}: {result}")
+            message = f"button {button}: {label}: {result}"
+            self._record(device, "action", message, ok=True, outcome=result, **fields)
             panel = self.panels.get(device)
             if panel is not None and label in CONFIRMED_ACTIONS:
                 panel.notice(None, result, self.notice_seconds)
             return
         where = f"{label} {result}" if result else label
         self.last_error = f"{where}: {error}"
-        self._record(device, "refused", f"button {button}: {where}: {error}", level=logging.WARNING)
+        if result:
+            fields["step"] = result
+        message = f"button {button}: {where}: {error}"
+        self._record(
+            device, "refused", message, level=logging.WARNING, ok=False, reason=error, **fields
+        )
         panel = self.panels.get(device)
         if panel is not None:
             panel.notice(button, error, self.notice_seconds)
@@ -533,17 +580,22 @@ class Agent:
         changed.set()
         self._emit({"type": "status", "room": self._room_dict(view)})
 
-    def _record(self, source: str, kind: str, message: str, *, level: int = logging.INFO) -> None:
+    def _record(
+        self, source: str, kind: str, message: str, *, level: int = logging.INFO, **fields: Any
+    ) -> None:
+        """One history event. `message` is prose for the log and people; the page and API
+        clients read the structured `fields` beside it (EVENT_FIELDS), never the prose."""
         event = {
             "ts": datetime.now().astimezone().isoformat(timespec="milliseconds"),
             "source": source,
             "kind": kind,
             "message": message,
+            **fields,
         }
         self._events.append(event)
         if level >= logging.ERROR:
             self.last_error = message
-        log.log(level, message, extra=kv(source=source, kind=kind))
+        log.log(level, message, extra=kv(source=source, kind=kind, **fields))
         self._emit({"type": "event", "event": event})
 
     def _emit(self, update: dict[str, Any]) -> None:
@@ -614,7 +666,7 @@ class Agent:
             parsed = parse_action(action)
             name = parsed.action
             result = await self.runner.run(parsed)
-        self._record("api", "action", f"{name}: {result}")
+        self._record("api", "action", f"{name}: {result}", action=name, ok=True, outcome=result)
         return {"action": name, "result": result}
 
     async def device_command(self, device: str, command: str, args: list[Any]) -> dict[str, Any]:
@@ -622,7 +674,8 @@ class Agent:
         if target is None:
             raise LookupError(f"unknown device {device!r}; devices: {', '.join(self.devices)}")
         reply = await target.command(command, *args)
-        self._record("api", "device", f"{device} {command} {' '.join(map(str, args))}".strip())
+        message = f"{device} {command} {' '.join(map(str, args))}".strip()
+        self._record("api", "device", message, device=device, command=command, args=list(args))
         return {
             "device": device,
             "command": command,
@@ -636,7 +689,8 @@ class Agent:
         if kind not in ("press", "hold", "release"):
             raise ValueError("kind must be press, hold or release")
         handled = self.handler.handle(device, button, kind) if self.handler else False
-        self._record("api", "button", f"virtual {device} button {button} {kind}")
+        message = f"virtual {device} button {button} {kind}"
+        self._record("api", "button", message, device=device, button=button, how=kind)
         return {"device": device, "button": button, "kind": kind, "handled": handled}
 
     def config_view(self) -> dict[str, Any]:
@@ -653,10 +707,12 @@ class Agent:
         return unsubscribe
 
 
-def _after_ready_tasks(func: Callable[..., None], *args: Any) -> None:
-    """Run `func(*args)` once the tasks already scheduled (a just-started action) have
-    taken their next step. The agent runs on anyio's asyncio backend, whose ready queue is
-    FIFO: callbacks deferred here keep their order among themselves."""
+def _after_ready_tasks(func: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+    """Run `func(*args, **kwargs)` once the tasks already scheduled (a just-started action)
+    have taken their next step. The agent runs on anyio's asyncio backend, whose ready queue
+    is FIFO: callbacks deferred here keep their order among themselves."""
+    if kwargs:
+        func = functools.partial(func, **kwargs)
     asyncio.get_running_loop().call_soon(func, *args)
 
 

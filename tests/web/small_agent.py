@@ -78,7 +78,9 @@ class SmallAgent:
             await self.hold.wait()
         if self.refuse_next is not None:
             refusal, self.refuse_next = self.refuse_next, None
-            self._event("rooms", "refused", str(refusal))
+            self._event(
+                "rooms", "refused", str(refusal), action=name, ok=False, reason=refusal.message
+            )
             raise ActionFailed(str(refusal)) from refusal
         if name.startswith("calendar.") and self.calendar is None:
             raise ActionNotApplicable("no room calendar configured")
@@ -109,7 +111,7 @@ class SmallAgent:
             if camera not in self.devices:
                 raise ActionFailed(f"no device named {camera!r}")
             self.commands.append((camera, name, [action.get("preset")]))
-        self._event("api", "action", f"{name}: done")  # the real agent's "name: result"
+        self._done(name, "done")
         return {"action": name, "outcome": "done"}
 
     # Like the room calendar: a booking from now, refused in words when the room is taken.
@@ -130,8 +132,7 @@ class SmallAgent:
             "meeting_code": None,
         }
         calendar.update(current=booking, today=[booking, *calendar.get("today", [])])
-        self._event("calendar", "booked", f"booked until {end:%H:%M}")
-        return {"action": "calendar.book_now", "result": f"Room booked until {end:%H:%M}"}
+        return self._done("calendar.book_now", f"Room booked until {end:%H:%M}")
 
     def _end_booking(self) -> dict[str, Any]:
         calendar = self.calendar or {}
@@ -139,19 +140,25 @@ class SmallAgent:
             raise ActionNotApplicable("no booking in progress")
         calendar["current"] = None
         now = datetime.now().astimezone()
-        self._event("calendar", "ended", f"booking ended at {now:%H:%M}")
-        return {"action": "calendar.end_early", "result": f"Booking ended at {now:%H:%M}"}
+        return self._done("calendar.end_early", f"Booking ended at {now:%H:%M}")
+
+    def _done(self, name: str, result: str) -> dict[str, Any]:
+        """An API action done, recorded as the real agent does."""
+        self._event("api", "action", f"{name}: {result}", action=name, ok=True, outcome=result)
+        return {"action": name, "result": result}
 
     async def device_command(self, device: str, command: str, args: list[Any]) -> dict[str, Any]:
         if device not in self.devices:
             raise KeyError(f"no device named {device!r}")
         self.commands.append((device, command, list(args)))
-        self._event(device, "command", f"{command} {' '.join(map(str, args))}".strip())
+        message = f"{device} {command} {' '.join(map(str, args))}".strip()
+        self._event("api", "device", message, device=device, command=command, args=list(args))
         return {"device": device, "reply": "ok"}
 
     async def press(self, device: str, button: int, kind: str = "press") -> None:
         self.presses.append((device, button, kind))
-        self._event(device, "button", f"button {button} {kind}")
+        message = f"virtual {device} button {button} {kind}"
+        self._event("api", "button", message, device=device, button=button, how=kind)
 
     def config_view(self) -> dict[str, Any]:
         return {
@@ -167,24 +174,36 @@ class SmallAgent:
     # -- test controls -------------------------------------------------------------------
 
     def set_device(self, name: str, online: bool, reason: str | None = None) -> None:
-        # The real agent's wording: "cam1 online: cam1 online on /dev/…", "cam1 offline: why".
+        # The real agent's wording: "cam1 online: cam1 online on /dev/…", "cam1 offline: why",
+        # and its fields.
         self.devices[name].update(online=online, reason=reason)
         port = self.devices[name]["port"]
         detail = f"{name} online on {port}" if online else reason or "not answering"
-        self._event(
-            name,
-            "online" if online else "offline",
-            f"{name} {'on' if online else 'off'}line: {detail}",
-        )
+        fields = {"port": port} if online else {"reason": reason or "not answering"}
+        kind = "online" if online else "offline"
+        self._event(name, kind, f"{name} {kind}: {detail}", device=name, **fields)
+
+    def set_link(self, link: str, reason: str | None = None) -> None:
+        """The Rooms link changes, recorded like the real agent does."""
+        self.link = link
+        ready = link == "ready"
+        message = "Rooms link ready" if ready else f"Rooms client offline: {reason}"
+        fields = {} if ready else {"reason": reason}
+        self._event("rooms", "link", message, link=link, **fields)
 
     def fail(self, source: str, kind: str, message: str, seconds_ago: float = 0) -> None:
         """An error the agent records in its history and keeps as its last error."""
         self.last_error = message
         self._event(source, kind, message, seconds_ago)
 
-    def _event(self, source: str, kind: str, message: str, seconds_ago: float = 0) -> None:
+    def _event(
+        self, source: str, kind: str, message: str, seconds_ago: float = 0, **fields: Any
+    ) -> None:
+        """One history event: the real agent's {ts, source, kind, message} plus its
+        structured fields (roomagent.control.agent.EVENT_FIELDS)."""
         ts = time.time() - seconds_ago
-        self.events.append({"ts": ts, "source": source, "kind": kind, "message": message})
+        event = {"ts": ts, "source": source, "kind": kind, "message": message, **fields}
+        self.events.append(event)
         self.changed({"kind": kind, "source": source})
 
     def changed(self, update: dict[str, Any]) -> None:

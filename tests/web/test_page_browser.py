@@ -235,8 +235,7 @@ async def test_last_error_says_when_and_whether_it_still_matters(
         await screenshots(page, "last-error-current")
 
         # The room recovers: the banner says so; the error stays as history, marked resolved.
-        agent.link = "ready"
-        agent._event("rooms", "link", "Rooms link ready")
+        agent.set_link("ready")
         await expect(page.locator("#health-text")).to_have_text("Room is working")
         await expect(page.locator("#card-problems")).to_be_hidden()
         await expect(last).to_have_class("last-error resolved")
@@ -248,30 +247,154 @@ async def test_last_error_says_when_and_whether_it_still_matters(
         await screenshots(page, "last-error-resolved")
 
 
-async def test_event_messages_read_as_sentences(server: WebServer, agent: SmallAgent) -> None:
+# One event of each kind: (source, kind, the real agent's message, its fields, the sentence).
+SENTENCES: list[tuple[str, str, str, dict[str, object], str]] = [
+    (
+        "cam1",
+        "online",
+        "cam1 online: cam1 online on /dev/ttyUSB1",
+        {"device": "cam1", "port": "/dev/ttyUSB1"},
+        "Camera online (/dev/ttyUSB1)",
+    ),
+    (
+        "panel",
+        "offline",
+        "panel offline: no reply to the start-up query",
+        {"device": "panel", "reason": "no reply to the start-up query"},
+        "Panel offline: no reply to the start-up query",
+    ),
+    (
+        "panel",
+        "button",
+        "button 3 press",
+        {"device": "panel", "button": 3, "how": "press"},
+        "Button 3 pressed",
+    ),
+    (
+        "panel",
+        "action",
+        "button 3: meeting.leave: LeaveMeeting: LeaveMeeting",
+        {
+            "device": "panel",
+            "button": 3,
+            "action": "meeting.leave",
+            "ok": True,
+            "outcome": "LeaveMeeting: LeaveMeeting",
+        },
+        "Button 3 → leave meeting: done",
+    ),
+    (
+        "panel",
+        "busy",
+        "button 1: busy… meeting.start still running",
+        {"device": "panel", "button": 1, "action": "meeting.start"},
+        "Button 1: still busy with start meeting; press not repeated",
+    ),
+    (
+        "panel",
+        "refused",
+        "button 4: meeting.start: Already in a meeting",
+        {
+            "device": "panel",
+            "button": 4,
+            "action": "meeting.start",
+            "ok": False,
+            "reason": "Already in a meeting",
+        },
+        "Button 4 → start meeting: not done — Already in a meeting",
+    ),
+    (
+        "panel",
+        "refused",
+        "button 10: macro step 2 (meeting.layout): not enough participants",
+        {
+            "device": "panel",
+            "button": 10,
+            "action": "macro",
+            "ok": False,
+            "reason": "not enough participants",
+            "step": "step 2 (meeting.layout)",
+        },
+        "Button 10 → macro (step 2 (meeting.layout)): not done — not enough participants",
+    ),
+    (
+        "panel",
+        "action",
+        "button 20: calendar.book_now: Room booked until 10:45",
+        {
+            "device": "panel",
+            "button": 20,
+            "action": "calendar.book_now",
+            "ok": True,
+            "outcome": "Room booked until 10:45",
+        },
+        "Button 20 → book this room: Room booked until 10:45",
+    ),
+    (
+        "api",
+        "action",
+        "camera.preset: cam1 preset_recall 2",
+        {"action": "camera.preset", "ok": True, "outcome": "cam1 preset_recall 2"},
+        "Camera preset: done",
+    ),
+    (
+        "api",
+        "button",
+        "virtual panel button 5 hold",
+        {"device": "panel", "button": 5, "how": "hold"},
+        "Virtual button 5 on panel held",
+    ),
+    (
+        "api",
+        "device",
+        "cam1 preset_recall 2",
+        {"device": "cam1", "command": "preset_recall", "args": [2]},
+        "Test command to cam1: preset recall 2",
+    ),
+    (
+        "rooms",
+        "event",
+        "ZoomRoom event JoinMeetingCompleted",
+        {"module": "ZoomRoom", "event": "JoinMeetingCompleted"},
+        "Join meeting completed",
+    ),
+    (
+        "rooms",
+        "link",
+        "Rooms client offline: connection refused",
+        {"link": "disconnected", "reason": "connection refused"},
+        "Meeting system (Rooms client) offline: connection refused",
+    ),
+    (
+        "rooms",
+        "link",
+        "Rooms link ready",
+        {"link": "ready"},
+        "Meeting system (Rooms client) connected",
+    ),
+]
+
+
+@pytest.mark.parametrize("reworded", [False, True], ids=["agent-wording", "reworded"])
+async def test_event_sentences_come_from_fields_not_wording(
+    server: WebServer, agent: SmallAgent, reworded: bool
+) -> None:
+    """The page's sentence is built from the event's fields: rewording the agent's message
+    (here: replacing it outright) changes the tooltip, never the sentence."""
+    messages = [
+        f"{kind} #{n}, said differently" if reworded else message
+        for n, (_, kind, message, _, _) in enumerate(SENTENCES)
+    ]
     async with open_page(server.url) as page:
-        agent.set_device("cam1", True)
-        agent._event("panel", "button", "button 3 press")
-        agent._event("panel", "action", "button 3: meeting.leave: LeaveMeeting: LeaveMeeting")
-        agent._event("panel", "refused", "button 4: meeting.start: Already in a meeting")
-        agent._event("panel", "action", "button 20: calendar.book_now: Room booked until 10:45")
-        agent._event("api", "action", "camera.preset: cam1 preset_recall 2")
-        agent._event("rooms", "event", "ZoomRoom event JoinMeetingCompleted")
+        for (source, kind, _, fields, _), message in zip(SENTENCES, messages, strict=True):
+            agent._event(source, kind, message, **fields)
         events = page.locator("#events .event-message")
-        await expect(events).to_have_text(
-            [
-                "Join meeting completed",
-                "Camera preset: done",
-                "Button 20 → book this room: Room booked until 10:45",
-                "Button 4 → start meeting: not done — Already in a meeting",
-                "Button 3 → leave meeting: done",
-                "Button 3 pressed",
-                "Camera online (/dev/ttyUSB1)",
-            ]
-        )
+        await expect(events).to_have_text([sentence for *_, sentence in reversed(SENTENCES)])
         # Nothing is lost: the agent's own message is the line's tooltip.
         leave = page.locator("#events li", has_text="Button 3 → leave meeting")
-        await expect(leave).to_have_attribute(
-            "title", "button 3: meeting.leave: LeaveMeeting: LeaveMeeting"
-        )
-        await screenshots(page, "events")
+        await expect(leave).to_have_attribute("title", messages[3])
+        # An event of a kind the page does not know reads as the agent's message.
+        agent._event("agent", "note", "configuration reloaded")
+        await expect(events.first).to_have_text("Configuration reloaded")
+        if not reworded:
+            await screenshots(page, "events")

@@ -311,56 +311,51 @@
     return device ? kindWord(device.kind) : "Device";
   }
 
-  const afterPrefix = (text, prefix) => (text.startsWith(prefix) ? text.slice(prefix.length) : text);
+  const has = (value) => value !== undefined && value !== null && value !== "";
+  const buttonNo = (ev) => (typeof ev.button === "number" ? ev.button : null);
+  // "ZoomRoom"/"JoinMeetingCompleted" → "Join meeting completed"
+  const spaced = (name) => capital(String(name).replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase());
 
-  // One history event as a sentence for a person, and its tone. The agent's own message
-  // (which names the wire-level details) stays available as the line's tooltip.
+  // An action's failure in words: "Button 3 → leave meeting: not done — Not in a meeting".
+  function notDone(ev, who) {
+    const where = has(ev.step) ? ` (${ev.step})` : "";
+    const what = who ? `${who} → ${actionWords(ev.action)}` : capital(actionWords(ev.action));
+    return [`${what}${where}: not done${has(ev.reason) ? ` — ${ev.reason}` : ""}`, "bad"];
+  }
+
+  // One history event as a sentence for a person, and its tone — built from the event's
+  // structured fields (README, "events"), never from its message: the agent's prose may be
+  // reworded. The message stays the line's tooltip and the words of unknown events.
   function describeEvent(ev) {
     const message = String(ev.message ?? "");
     const source = String(ev.source ?? "");
     const kind = String(ev.kind ?? "");
-    let m;
-    if (kind === "online" || kind === "offline") {
-      let detail = afterPrefix(afterPrefix(message, `${source} ${kind}`), ": ");
-      if (kind === "online") {
-        const port = (m = /\bonline on (\S+)$/.exec(detail)) ? m[1] : detail;
-        return [`${deviceWord(source)} online${port ? ` (${port})` : ""}`, "ok"];
-      }
-      detail = afterPrefix(detail, `${source} `);
-      return [`${deviceWord(source)} offline${detail ? `: ${detail}` : ""}`, "bad"];
+    const device = has(ev.device) ? String(ev.device) : source;
+    const button = buttonNo(ev);
+    const virtual = source === "api";
+    const who = button === null ? "" : virtual ? `Virtual button ${button} on ${device}` : `Button ${button}`;
+    if (kind === "online") return [`${deviceWord(device)} online${has(ev.port) ? ` (${ev.port})` : ""}`, "ok"];
+    if (kind === "offline") return [`${deviceWord(device)} offline${has(ev.reason) ? `: ${ev.reason}` : ""}`, "bad"];
+    if (kind === "closed") return [`${deviceWord(device)} closed by the agent`, "idle"];
+    if (kind === "button" && who) return [`${who} ${BUTTON_WORDS[ev.how] || ev.how || "pressed"}`, "idle"];
+    if (kind === "busy" && who && has(ev.action)) {
+      return [`${who}: still busy with ${actionWords(ev.action)}; press not repeated`, "warn"];
     }
-    if (kind === "closed") return [`${deviceWord(source)} closed by the agent`, "idle"];
-    if (kind === "button" && (m = /^(virtual )?(?:(\S+) )?button (\d+) (\w+)$/.exec(message))) {
-      const how = BUTTON_WORDS[m[4]] || m[4];
-      return [m[1] ? `Virtual button ${m[3]} on ${m[2]} ${how}` : `Button ${m[3]} ${how}`, "idle"];
+    if ((kind === "action" || kind === "refused") && has(ev.action)) {
+      if (ev.ok === false || kind === "refused") return notDone(ev, who);
+      const what = who ? `${who} → ${actionWords(ev.action)}` : capital(actionWords(ev.action));
+      return [`${what}: ${outcomeWords(ev.outcome)}`, "ok"];
     }
-    if (kind === "action" && (m = /^button (\d+): (\S+): ([\s\S]*)$/.exec(message))) {
-      return [`Button ${m[1]} → ${actionWords(m[2])}: ${outcomeWords(m[3])}`, "ok"];
+    if (kind === "device" && has(ev.command)) {
+      const args = Array.isArray(ev.args) && ev.args.length ? ` ${ev.args.join(" ")}` : "";
+      return [`Test command to ${device}: ${String(ev.command).replace(/_/g, " ")}${args}`, "idle"];
     }
-    if (kind === "refused" && (m = /^button (\d+): (\S+)(?: ([^:]*))?: ([\s\S]*)$/.exec(message))) {
-      const where = m[3] ? ` (${m[3]})` : "";
-      return [`Button ${m[1]} → ${actionWords(m[2])}${where}: not done — ${m[4]}`, "bad"];
+    if (kind === "link" && has(ev.link)) {
+      if (ev.link === "ready") return ["Meeting system (Rooms client) connected", "ok"];
+      return [`Meeting system (Rooms client) offline${has(ev.reason) ? `: ${ev.reason}` : ""}`, "bad"];
     }
-    if (kind === "busy" && (m = /^button (\d+): busy… (\S+)/.exec(message))) {
-      return [`Button ${m[1]}: still busy with ${actionWords(m[2])}; press not repeated`, "warn"];
-    }
-    if (source === "api" && kind === "action" && (m = /^([\w.]+): ([\s\S]*)$/.exec(message))) {
-      return [`${capital(actionWords(m[1]))}: ${outcomeWords(m[2])}`, "ok"];
-    }
-    if (source === "api" && kind === "device" && (m = /^(\S+) ([\s\S]+)$/.exec(message))) {
-      return [`Test command to ${m[1]}: ${m[2].replace(/_/g, " ")}`, "idle"];
-    }
-    if (source === "rooms" && kind === "link") {
-      if (message === "Rooms link ready") return ["Meeting system (Rooms client) connected", "ok"];
-      const why = afterPrefix(message, "Rooms client offline: ");
-      return [`Meeting system (Rooms client) offline${why ? `: ${why}` : ""}`, "bad"];
-    }
-    if (source === "rooms" && kind === "event" && (m = /event (\w+)$/.exec(message))) {
-      // "ZoomRoom event JoinMeetingCompleted" → "Join meeting completed"
-      return [capital(m[1].replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase()), "idle"];
-    }
-    if (kind === "error") return [message ? capital(message) : "Error", "bad"];
-    if (kind === "refused") return [capital(message), "bad"];
+    if (kind === "event" && has(ev.event)) return [spaced(ev.event), "idle"];
+    if (kind === "error" || kind === "refused") return [message ? capital(message) : "Error", "bad"];
     return [capital(message) || human(kind), "idle"];
   }
 

@@ -9,6 +9,7 @@
   const pending = new Map();
   let backoff = 1000;
   let lastStatus = null;
+  let lastEvents = [];
 
   // ---- words for people ------------------------------------------------------------
 
@@ -199,15 +200,23 @@
     else when.removeAttribute("datetime");
     $("last-error-state").textContent = resolved ? "✓ Resolved · room is working now" : "";
     const text = $("last-error-text");
-    text.textContent = errorWords(error);
+    text.textContent = errorWords(error, errorEvent(error));
     text.title = error;
   }
 
-  // An action's failure ("meeting.leave: Not in a meeting") in words; anything else as is.
-  function errorWords(error) {
-    const m = /^([a-z_]+\.[a-z_]+|macro)(?: ([^:]*))?: ([\s\S]*)$/.exec(error);
-    if (!m) return error;
-    return `${capital(actionWords(m[1]))}${m[2] ? ` (${m[2]})` : ""}: not done — ${m[3]}`;
+  // The newest history event that carries the last error (the agent records every error).
+  function errorEvent(error) {
+    for (let i = lastEvents.length - 1; i >= 0; i--) {
+      if (String(lastEvents[i].message ?? "").includes(error)) return lastEvents[i];
+    }
+    return null;
+  }
+
+  // A failed action in words from its event's fields ("Leave meeting: not done — Not in a
+  // meeting"); any other error (or one no longer in the history) as the agent said it.
+  function errorWords(error, ev) {
+    if (ev && has(ev.action) && ev.ok === false) return notDone(ev, "")[0];
+    return error;
   }
 
   function renderMeeting(status) {
@@ -361,18 +370,19 @@
 
   function renderEvents(events) {
     if (!Array.isArray(events)) return;
+    lastEvents = events;
+    if (lastStatus) renderLastError(lastStatus); // its words come from the error's event
     const list = $("events");
     list.replaceChildren();
     const lastError = (lastStatus || {}).last_error;
-    let marked = false;
+    const flagged = lastError ? errorEvent(lastError) : null;
     for (const ev of events.slice().reverse()) {
       const [text, tone] = describeEvent(ev);
       const item = el("li", `event tone-${tone}`);
       item.title = String(ev.message ?? "");
       const message = el("span", "event-message", text);
       // The newest event that is the last error gets a mark, so it is easy to find.
-      if (!marked && lastError && String(ev.message ?? "").includes(lastError)) {
-        marked = true;
+      if (ev === flagged) {
         item.classList.add("is-last-error");
         message.prepend(el("span", "event-flag", "Last error"));
       }

@@ -136,9 +136,17 @@ async def agent_latencies(n: int) -> tuple[list[float], list[float]]:
                 await tg.start(agent.run)
                 with anyio.fail_after(10):
                     await agent.wait_settled()
+                    # Wrapped before the join: the simulator's pending recv is the unwrapped
+                    # one, so the join's frame (not a measured press's) goes through it.
+                    wire = SimWire(room.sim)
+                    # Until the join action has finished, not only the view: a press in the
+                    # tick between the outcome event and the end of the join is refused.
+                    joined = anyio.Event()
+                    unwatch = agent.watch(lambda u: _when_done(u, joined))
                     await room.panel.tap(JOIN_BUTTON)
+                    await joined.wait()
+                    unwatch()
                     await agent.wait_view(lambda v: v.state.value == "in_meeting")
-                wire = SimWire(room.sim)
                 for _ in range(n):
                     finished = anyio.Event()
                     unwatch = agent.watch(lambda u, f=finished: _when_done(u, f))

@@ -70,6 +70,10 @@ MESSAGE_TOO_BIG = 1009
 DEFAULT_MAX_FRAME = 1 << 20  # the library enforces it: a bigger frame closes with 1009
 BACKOFF_BASE = 0.5
 EXPIRED_IDS_KEPT = 256  # timed-out ids remembered to tell "late" from "unknown" replies
+# The mirror re-query after an event waits this long: what observers do about the event (an
+# LED frame to a panel, an action's outcome) goes out first instead of queueing behind a
+# Query, and a burst of events (join → status, layout, host) costs one query, not one each.
+REFRESH_SETTLE_S = 0.01
 
 COUNTER_NAMES = (
     "frames_in",
@@ -450,6 +454,7 @@ class RoomsSession:
         while True:
             self._refresh = anyio.Event()
             await self._refresh.wait()
+            await anyio.sleep(REFRESH_SETTLE_S)  # events meanwhile join this one query
             try:
                 await self._query_mirror()
             except RoomsError as exc:

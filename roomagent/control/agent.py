@@ -131,6 +131,7 @@ class Agent:
         self.web_url: str | None = None
         self.announcer: Any = None
         self.last_error: str | None = None
+        self.last_error_at: str | None = None  # `ts` of the event that set last_error
         self.table: dict[Key, Bound] = build_table(config.bindings)
         self.handler: ButtonHandler | None = None
         self.ready = anyio.Event()
@@ -559,12 +560,18 @@ class Agent:
                 panel.notice(None, result, self.notice_seconds)
             return
         where = f"{label} {result}" if result else label
-        self.last_error = f"{where}: {error}"
         if result:
             fields["step"] = result
         message = f"button {button}: {where}: {error}"
         self._record(
-            device, "refused", message, level=logging.WARNING, ok=False, reason=error, **fields
+            device,
+            "refused",
+            message,
+            level=logging.WARNING,
+            error=f"{where}: {error}",
+            ok=False,
+            reason=error,
+            **fields,
         )
         panel = self.panels.get(device)
         if panel is not None:
@@ -581,10 +588,19 @@ class Agent:
         self._emit({"type": "status", "room": self._room_dict(view)})
 
     def _record(
-        self, source: str, kind: str, message: str, *, level: int = logging.INFO, **fields: Any
+        self,
+        source: str,
+        kind: str,
+        message: str,
+        *,
+        level: int = logging.INFO,
+        error: str | None = None,
+        **fields: Any,
     ) -> None:
         """One history event. `message` is prose for the log and people; the page and API
-        clients read the structured `fields` beside it (EVENT_FIELDS), never the prose."""
+        clients read the structured `fields` beside it (EVENT_FIELDS), never the prose.
+        `error` (or any record at ERROR level) becomes the agent's last error, timed by
+        this event so the page can say when it happened and find its event."""
         event = {
             "ts": datetime.now().astimezone().isoformat(timespec="milliseconds"),
             "source": source,
@@ -593,8 +609,10 @@ class Agent:
             **fields,
         }
         self._events.append(event)
-        if level >= logging.ERROR:
-            self.last_error = message
+        if error is None and level >= logging.ERROR:
+            error = message
+        if error is not None:
+            self.last_error, self.last_error_at = error, str(event["ts"])
         log.log(level, message, extra=kv(source=source, kind=kind, **fields))
         self._emit({"type": "event", "event": event})
 
@@ -651,6 +669,7 @@ class Agent:
             ],
             "calendar": _calendar_dict(calendar),
             "last_error": self.last_error,
+            "last_error_at": self.last_error_at,
         }
 
     def recent_events(self, limit: int = 100) -> list[dict[str, Any]]:

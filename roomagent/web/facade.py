@@ -15,7 +15,8 @@ class AgentFacade(Protocol):
     def status(self) -> dict[str, Any]:
         """version, uptime_s, room{name,id,state}, rooms{link,url,last_error},
         meeting{status,code,title,host_present}, devices[{name,kind,profile,port,online,
-        reason,counters}], calendar{current,next,today[]}, last_error."""
+        reason,counters}], calendar{current,next,today[]}, last_error,
+        last_error_at (the `ts` of the event that set last_error)."""
         ...
 
     def recent_events(self, limit: int = 100) -> list[dict[str, Any]]:

@@ -45,7 +45,6 @@ from roomagent.web.auth import (
     origin_allowed,
     parse_basic,
 )
-from roomagent.web.error_time import ErrorTimedAgent
 from roomagent.web.facade import AgentFacade
 from roomagent.web.updates import UpdateHub
 
@@ -101,7 +100,7 @@ class WebServer:
         limiter: LoginLimiter | None = None,
         tokens: SessionTokens | None = None,
     ) -> None:
-        self.agent = ErrorTimedAgent(agent)  # the page says when the last error happened
+        self.agent = agent
         self.config = web_config
         # Raises WebAuthError with a clear message when no password is configured.
         self.credentials = Credentials(web_config.user, password, password_hash)

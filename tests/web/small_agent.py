@@ -38,6 +38,7 @@ class SmallAgent:
             device.update(online=True, reason=None, counters={"frames_in": 0, "errors": 0})
         self.calendar: dict[str, Any] | None = None
         self.last_error: str | None = None
+        self.last_error_at: float | None = None
         self.events: list[dict[str, Any]] = []
         self.commands: list[tuple[str, str, list[Any]]] = []
         self.presses: list[tuple[str, int, str]] = []
@@ -65,6 +66,7 @@ class SmallAgent:
             "devices": [{"name": name, **info} for name, info in self.devices.items()],
             "calendar": self.calendar,
             "last_error": self.last_error,
+            "last_error_at": self.last_error_at,
         }
 
     def recent_events(self, limit: int = 100) -> list[dict[str, Any]]:
@@ -195,6 +197,7 @@ class SmallAgent:
         """An error the agent records in its history and keeps as its last error."""
         self.last_error = message
         self._event(source, kind, message, seconds_ago)
+        self.last_error_at = self.events[-1]["ts"]
 
     def _event(
         self, source: str, kind: str, message: str, seconds_ago: float = 0, **fields: Any

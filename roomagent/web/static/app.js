@@ -200,14 +200,16 @@
     else when.removeAttribute("datetime");
     $("last-error-state").textContent = resolved ? "✓ Resolved · room is working now" : "";
     const text = $("last-error-text");
-    text.textContent = errorWords(error, errorEvent(error));
+    text.textContent = errorWords(error, errorEvent(status.last_error_at));
     text.title = error;
   }
 
   // The newest history event that carries the last error (the agent records every error).
-  function errorEvent(error) {
+  // The event that set the last error: the agent stamps last_error_at with that event's ts.
+  function errorEvent(at) {
+    if (!at) return null;
     for (let i = lastEvents.length - 1; i >= 0; i--) {
-      if (String(lastEvents[i].message ?? "").includes(error)) return lastEvents[i];
+      if (lastEvents[i].ts === at) return lastEvents[i];
     }
     return null;
   }
@@ -374,8 +376,7 @@
     if (lastStatus) renderLastError(lastStatus); // its words come from the error's event
     const list = $("events");
     list.replaceChildren();
-    const lastError = (lastStatus || {}).last_error;
-    const flagged = lastError ? errorEvent(lastError) : null;
+    const flagged = lastStatus && lastStatus.last_error ? errorEvent(lastStatus.last_error_at) : null;
     for (const ev of events.slice().reverse()) {
       const [text, tone] = describeEvent(ev);
       const item = el("li", `event tone-${tone}`);

@@ -9,8 +9,10 @@ failed or timed out, and when the panel disappears mid-hold.
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +91,7 @@ class _Held:
 Report = Callable[[str, int, str, str | None, str], None]
 # busy(device, button, label): a press of a key whose action is still running was not started
 Busy = Callable[[str, int, str], None]
+Job = Callable[[], Coroutine[Any, Any, None]]
 
 
 class ButtonHandler:
@@ -110,6 +113,11 @@ class ButtonHandler:
         self._held: dict[tuple[str, int], _Held] = {}
         self._busy: set[Key] = set()
         self._taps: dict[tuple[str, int], bool] = {}  # pressed, waiting to be a tap or a hold
+        # A task parked in the group, ready to run the next action: waking it costs a fraction
+        # of spawning one (anyio's start_soon is the largest step on a cold press path), and
+        # its replacement is spawned after the action's first step, off that path.
+        self._spare: asyncio.Future[Job] | None = None
+        self._spare_coming = False
 
     def handle(self, device: str, button: int, kind: str) -> bool:
         """Act on one button event (sync, from a device watcher). True when something ran."""
@@ -154,8 +162,31 @@ class ButtonHandler:
                 log.info("press ignored: still running", extra=kv(device=device, button=button))
             return False
         self._busy.add(key)
-        self._tg.start_soon(self._run, key, bound)
+        self._spawn(functools.partial(self._run, key, bound))
         return True
+
+    def _spawn(self, job: Job) -> None:
+        """Run `job` in the agent's task group: on the parked spare task if there is one."""
+        spare, self._spare = self._spare, None
+        if spare is not None and not spare.done():
+            spare.set_result(job)  # the spare's step runs before the callback below: FIFO
+        else:
+            self._tg.start_soon(job)
+        if not self._spare_coming:
+            self._spare_coming = True
+            asyncio.get_running_loop().call_soon(self._replace_spare)
+
+    def _replace_spare(self) -> None:
+        try:
+            self._tg.start_soon(self._park_spare)
+        except RuntimeError:  # the task group has closed (shutdown): no spare needed
+            self._spare_coming = False
+
+    async def _park_spare(self) -> None:
+        self._spare_coming = False
+        spare = self._spare = asyncio.get_running_loop().create_future()
+        job = await spare
+        await job()
 
     def release_all(self, device: str) -> None:
         """The panel went away mid-hold: stop whatever its held buttons were moving."""

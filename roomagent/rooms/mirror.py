@@ -18,6 +18,9 @@ from roomagent.rooms.models import (
 
 _W = TypeVar("_W", bound=Wire)
 
+# Read-only stand-in while the module has no meeting_info (not a new model per property read).
+_NO_INFO = MeetingInfo()
+
 # Events after which the room is no longer in (or waiting for) a meeting.
 _ENDING_EVENTS = frozenset({"LeaveMeeting", "DissolveMeeting", "LeaveWaitingRoom"})
 
@@ -37,6 +40,10 @@ class MeetingMirror:
     def __init__(self) -> None:
         self.module = MeetingModule()
         self.known = False
+        # as_dict() of (module, known): every update compares before/after and observers ask
+        # for it once more, so one event built it three times. The models are replaced on
+        # every change, never edited in place, so the module's identity is the cache key.
+        self._view: tuple[MeetingModule, bool, dict[str, Any]] | None = None
 
     # ---- readable views ----
 
@@ -51,7 +58,7 @@ class MeetingMirror:
 
     @property
     def _info(self) -> MeetingInfo:
-        return self.module.meeting_info or MeetingInfo()
+        return self.module.meeting_info or _NO_INFO
 
     @property
     def meeting_code(self) -> str | None:
@@ -93,6 +100,12 @@ class MeetingMirror:
 
     def as_dict(self) -> dict[str, Any]:
         """What the diagnostics page and `status` show. Never the meeting passcode."""
+        view = self._view
+        if view is None or view[0] is not self.module or view[1] != self.known:
+            view = self._view = (self.module, self.known, self._build_dict())
+        return dict(view[2])  # a copy: callers may keep or change theirs
+
+    def _build_dict(self) -> dict[str, Any]:
         layout = self.layout
         role = self.role
         return {

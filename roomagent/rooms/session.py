@@ -499,10 +499,9 @@ class RoomsSession:
         self.counters["events"] += 1
         if not event.known:
             self.counters["unknown_events"] += 1
-            log.info("rooms unknown event", extra=kv(module=event.module, event_name=event.name))
             self._notify(RoomsChange("event", self.link, event=event))
+            log.info("rooms unknown event", extra=kv(module=event.module, event_name=event.name))
             return
-        log.info("rooms event", extra=kv(event_name=event.name))
         try:
             changed = self.mirror.apply_event(event)
         except ValidationError as exc:
@@ -514,6 +513,8 @@ class RoomsSession:
                 waiter.event = event
                 waiter.done.set()
         self._notify(RoomsChange("event", self.link, event=event))
+        # Logged after the observers: a log line (~27 µs at info) is not on the LED's path.
+        log.info("rooms event", extra=kv(event_name=event.name))
         if changed:
             self._mirror_changed()
         if self._refresh is not None:

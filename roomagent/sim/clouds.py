@@ -15,8 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from roomagent.config.model import YunzhijiaSection
 
 Handler = Callable[[str, dict[str, str], dict[str, str], Any], tuple[int, Any]]
 WORKSPACE_TZ = timezone(timedelta(hours=8))  # the seeds' clouds are in China
@@ -194,6 +197,21 @@ class YunzhijiaCloud(LoopbackCloud):
         self.overlap = 0  # repeat the previous page's last N records (duplicates)
         self._clock = 1_538_201_890_395
         self._seq = 0
+
+    # The organiser that bookings made from the room's panel are created for.
+    ROOM_OPEN_ID = "5a67e08d00b0e8dfe4aab4fa"
+
+    def section(self, token_file: Path, **overrides: Any) -> YunzhijiaSection:
+        """The `[calendar.yunzhijia]` config that points an agent at this stand-in's 23F room."""
+        settings: dict[str, Any] = {
+            "base_url": self.url,
+            "eid": self.eid,
+            "room_name": "23F会议室",
+            "open_id": self.ROOM_OPEN_ID,
+            "token_file": token_file,
+            "poll_seconds": 30,
+        }
+        return YunzhijiaSection(**(settings | overrides))
 
     # test helpers ------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from roomagent.config.model import AgentConfig, BindingSection, CalendarSection, YunzhijiaSection
+from roomagent.config.model import AgentConfig, BindingSection, CalendarSection
 from roomagent.control.actions import ActionNotApplicable
 from roomagent.sim.clouds import YunzhijiaCloud
 from tests.control.conftest import running_room
@@ -36,15 +36,7 @@ async def test_book_now_and_end_early_from_the_panel(tmp_path: Path) -> None:
     with YunzhijiaCloud(TOKEN) as cloud:
 
         def configure(config: AgentConfig) -> AgentConfig:
-            section = YunzhijiaSection(
-                base_url=cloud.url,
-                eid="10109",
-                room_name="23F会议室",
-                open_id="5a67e08d00b0e8dfe4aab4fa",
-                token_file=token_file,
-                poll_seconds=30,
-                no_show_release_minutes=10,
-            )
+            section = cloud.section(token_file, no_show_release_minutes=10)
             calendar = CalendarSection(yunzhijia=section)
             return _with_bindings(config).model_copy(
                 update={"calendar": calendar, "state_dir": tmp_path}

@@ -10,7 +10,7 @@ import anyio
 import pytest
 from playwright.async_api import expect
 
-from roomagent.config.model import AgentConfig, CalendarSection, YunzhijiaSection
+from roomagent.config.model import AgentConfig, CalendarSection
 from roomagent.control.agent import Agent
 from roomagent.control.demo import CAMERA_PROFILE, PANEL_PROFILE, demo_config
 from roomagent.devices.profiles import load_profile
@@ -91,15 +91,7 @@ async def test_page_drives_the_real_agent_against_the_simulators(tmp_path: Path)
 
 
 def with_calendar(config: AgentConfig, cloud: YunzhijiaCloud, token_file: Path) -> None:
-    section = YunzhijiaSection(
-        base_url=cloud.url,
-        eid="10109",
-        room_name="23F会议室",
-        open_id="5a67e08d00b0e8dfe4aab4fa",
-        token_file=token_file,
-        poll_seconds=30,
-    )
-    config.calendar = CalendarSection(yunzhijia=section)
+    config.calendar = CalendarSection(yunzhijia=cloud.section(token_file))
 
 
 async def test_page_books_and_ends_the_room_through_the_real_calendar(tmp_path: Path) -> None:

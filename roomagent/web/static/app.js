@@ -204,7 +204,6 @@
     text.title = error;
   }
 
-  // The newest history event that carries the last error (the agent records every error).
   // The event that set the last error: the agent stamps last_error_at with that event's ts.
   function errorEvent(at) {
     if (!at) return null;

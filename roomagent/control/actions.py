@@ -382,7 +382,7 @@ def camera_commands(
 class ActionHost(Protocol):
     """What the runner needs from the agent; keeps actions free of the agent's wiring."""
 
-    def room_state(self) -> tuple[RoomState, bool]: ...
+    def room_state(self) -> RoomState: ...
 
     async def rooms_call(self, request: RoomsRequest) -> str: ...
 
@@ -408,12 +408,8 @@ class ActionRunner:
         # devices close; a move stopped that way is not stopped a second time.
         self._timed: dict[object, HeldAction] = {}
 
-    @property
-    def join_in_flight(self) -> bool:
-        return self._join_busy
-
     def check(self, action: Action) -> None:
-        state, _ = self.host.room_state()
+        state = self.host.room_state()
         reason = not_applicable_reason(action, state, self._join_busy)
         if reason:
             raise ActionNotApplicable(reason)
@@ -430,7 +426,7 @@ class ActionRunner:
             return await self._join(action)
         if isinstance(action, CalendarAction):
             return await self._calendar(action)
-        state, _ = self.host.room_state()
+        state = self.host.room_state()
         return await self.host.rooms_call(prepared_request(action, state))
 
     async def _join(self, action: JoinAction) -> str:
@@ -444,7 +440,7 @@ class ActionRunner:
         self._join_busy = True
         self.host.set_join_in_flight(True)
         try:
-            state, _ = self.host.room_state()
+            state = self.host.room_state()
             return await self.host.rooms_call(prepared_request(action, state, code))
         finally:
             self._join_busy = False

@@ -455,8 +455,8 @@ class Agent:
 
     # ---- what ActionRunner needs (ActionHost) ---------------------------------------------
 
-    def room_state(self) -> tuple[RoomState, bool]:
-        return self.machine.view.state, self.runner.join_in_flight
+    def room_state(self) -> RoomState:
+        return self.machine.view.state
 
     def set_join_in_flight(self, flag: bool) -> None:
         if self.machine.set_join_in_flight(flag):

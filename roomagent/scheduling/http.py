@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import anyio
 import httpx
@@ -288,6 +288,22 @@ class HttpEdge:
                 provider=self.provider, path=path, attempt=attempt, outcome=outcome, ms=elapsed_ms
             ),
         )
+
+
+class EdgeClient:
+    """A provider's client: owns one HttpEdge for its requests and closes it on exit."""
+
+    def __init__(self, provider: str, base_url: str, timeout: float) -> None:
+        self._edge = HttpEdge(provider, base_url, timeout=timeout)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._edge.aclose()
 
 
 def _json(response: httpx.Response) -> Any:

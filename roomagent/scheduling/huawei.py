@@ -24,7 +24,7 @@ from roomagent.scheduling.http import (
     CloudError,
     CloudRefused,
     CloudValidationError,
-    HttpEdge,
+    EdgeClient,
     Reply,
     load_token,
     to_seconds,
@@ -203,16 +203,10 @@ class BookedConference:
         return {"conference_id": self.conference_id, **shown}
 
 
-class HuaweiClient:
+class HuaweiClient(EdgeClient):
     def __init__(self, section: HuaweiSection, *, timeout: float | None = None) -> None:
         self.section = section
-        self._edge = HttpEdge(PROVIDER, section.base_url, timeout=timeout or section.timeout)
-
-    async def __aenter__(self) -> HuaweiClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self._edge.aclose()
+        super().__init__(PROVIDER, section.base_url, timeout or section.timeout)
 
     async def book(self, param: BookConfParam, now: datetime | None = None) -> BookedConference:
         """Validate, then book; CloudValidationError (nothing sent) names the broken rules."""

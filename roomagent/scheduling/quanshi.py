@@ -20,7 +20,7 @@ from roomagent.logsetup import register_secret
 from roomagent.scheduling.http import (
     CloudRefused,
     CloudValidationError,
-    HttpEdge,
+    EdgeClient,
     from_seconds,
     http_status_error,
     load_token,
@@ -238,16 +238,10 @@ class QuanshiMeeting(_Tolerant):
         }
 
 
-class QuanshiClient:
+class QuanshiClient(EdgeClient):
     def __init__(self, section: QuanshiSection, *, timeout: float | None = None) -> None:
         self.section = section
-        self._edge = HttpEdge(PROVIDER, section.url, timeout=timeout or section.timeout)
-
-    async def __aenter__(self) -> QuanshiClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self._edge.aclose()
+        super().__init__(PROVIDER, section.url, timeout or section.timeout)
 
     async def meeting_by_join_link(self, join_url: str) -> QuanshiMeeting:
         url = join_url.strip()

@@ -22,7 +22,7 @@ from roomagent.logsetup import kv
 from roomagent.scheduling.http import (
     CloudRefused,
     CloudValidationError,
-    HttpEdge,
+    EdgeClient,
     Reply,
     from_millis,
     http_status_error,
@@ -245,25 +245,16 @@ class Meeting(_Wire):
     room_order_id: str | None = Field(default=None, alias="roomOrderId")
 
 
-class YunzhijiaClient:
+class YunzhijiaClient(EdgeClient):
     """Feed and meeting calls. Reads retry on transient failures; writes never do."""
 
     def __init__(self, section: YunzhijiaSection, *, timeout: float | None = None) -> None:
         self.section = section
         self._token = load_token(PROVIDER, section.token_env, section.token_file)
-        self._edge = HttpEdge(PROVIDER, section.base_url, timeout=timeout or section.timeout)
+        super().__init__(PROVIDER, section.base_url, timeout or section.timeout)
         # Creators we know (from create/queryByDay): lets "only the creator cancels" be
         # checked before sending.
         self._creators: dict[str, str] = {}
-
-    async def __aenter__(self) -> YunzhijiaClient:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self._edge.aclose()
 
     async def _call(self, path: str, body: dict[str, Any], *, read: bool) -> Any:
         reply = await self._edge.post(

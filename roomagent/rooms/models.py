@@ -12,7 +12,7 @@ import enum
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -377,16 +377,8 @@ ACTIONS: dict[str, ActionSpec] = {
     )
 }
 
-KNOWN_EVENTS = frozenset(
-    {
-        "JoinMeetingCompleted",
-        "JoinWaitingRoom",
-        "LeaveMeeting",
-        "DissolveMeeting",
-        "LeaveWaitingRoom",
-        "LayoutSwitchChanged",
-    }
-)
+# The events the mirror understands: exactly the actions' outcomes.
+KNOWN_EVENTS: frozenset[str] = frozenset().union(*(spec.outcomes for spec in ACTIONS.values()))
 
 
 def _squash(name: str) -> str:
@@ -444,8 +436,6 @@ class RoomsEvent:
     module: str
     name: str
     payload: dict[str, Any] = field(default_factory=dict)
-
-    KNOWN: ClassVar[frozenset[str]] = KNOWN_EVENTS
 
     @property
     def known(self) -> bool:

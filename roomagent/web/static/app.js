@@ -326,11 +326,13 @@
   // "ZoomRoom"/"JoinMeetingCompleted" → "Join meeting completed"
   const spaced = (name) => capital(String(name).replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase());
 
+  // "Button 3 → leave meeting", or "Leave meeting" when no button started it.
+  const actionBy = (ev, who) => (who ? `${who} → ${actionWords(ev.action)}` : capital(actionWords(ev.action)));
+
   // An action's failure in words: "Button 3 → leave meeting: not done — Not in a meeting".
   function notDone(ev, who) {
     const where = has(ev.step) ? ` (${ev.step})` : "";
-    const what = who ? `${who} → ${actionWords(ev.action)}` : capital(actionWords(ev.action));
-    return [`${what}${where}: not done${has(ev.reason) ? ` — ${ev.reason}` : ""}`, "bad"];
+    return [`${actionBy(ev, who)}${where}: not done${has(ev.reason) ? ` — ${ev.reason}` : ""}`, "bad"];
   }
 
   // One history event as a sentence for a person, and its tone — built from the event's
@@ -353,8 +355,7 @@
     }
     if ((kind === "action" || kind === "refused") && has(ev.action)) {
       if (ev.ok === false || kind === "refused") return notDone(ev, who);
-      const what = who ? `${who} → ${actionWords(ev.action)}` : capital(actionWords(ev.action));
-      return [`${what}: ${outcomeWords(ev.outcome)}`, "ok"];
+      return [`${actionBy(ev, who)}: ${outcomeWords(ev.outcome)}`, "ok"];
     }
     if (kind === "device" && has(ev.command)) {
       const args = Array.isArray(ev.args) && ev.args.length ? ` ${ev.args.join(" ")}` : "";

@@ -20,7 +20,8 @@ class AgentFacade(Protocol):
         ...
 
     def recent_events(self, limit: int = 100) -> list[dict[str, Any]]:
-        """Newest last: {ts, source, kind, message}."""
+        """Newest last: {ts, source, kind, message} plus the structured fields of
+        `roomagent.control.agent.EVENT_FIELDS`, which the page words its sentences from."""
         ...
 
     async def perform(self, action: dict[str, Any]) -> dict[str, Any]:

@@ -107,11 +107,6 @@ class Driver(ABC):
     async def execute(self, prepared: Any) -> dict[str, Any]:
         """Send a prepared command and wait for its outcome (DeviceError…)."""
 
-    async def command(self, name: str, args: Sequence[Any], kw: dict[str, Any]) -> dict[str, Any]:
-        prepared = self.prepare(name, args, kw)
-        self.counters["commands"] += 1
-        return await self.execute(prepared)
-
     @abstractmethod
     def feed(self, data: bytes) -> None:
         """Bytes read from the port."""

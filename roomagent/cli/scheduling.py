@@ -15,7 +15,7 @@ import anyio
 from roomagent.cli.common import EXIT_AUTH, EXIT_FAILED, EXIT_UNREACHABLE, CliError
 from roomagent.config.loader import ConfigError, load_config
 from roomagent.config.model import AgentConfig
-from roomagent.scheduling.http import CloudAuthError, CloudError, CloudUnreachable, MissingToken
+from roomagent.scheduling.http import CloudAuthError, CloudError, CloudUnreachable
 
 T = TypeVar("T")
 
@@ -66,10 +66,9 @@ def _run_cloud(call: Callable[[], Awaitable[T]]) -> T:
         return anyio.run(call)
     except CloudUnreachable as exc:
         raise CliError(str(exc), EXIT_UNREACHABLE) from None
-    except (CloudAuthError, MissingToken) as exc:
-        code = EXIT_FAILED if isinstance(exc, MissingToken) else EXIT_AUTH
-        raise CliError(str(exc), code) from None
-    except CloudError as exc:
+    except CloudAuthError as exc:
+        raise CliError(str(exc), EXIT_AUTH) from None
+    except CloudError as exc:  # MissingToken included: a setup problem, not a refusal
         raise CliError(str(exc), EXIT_FAILED) from None
 
 

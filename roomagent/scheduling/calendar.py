@@ -19,7 +19,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -341,20 +341,24 @@ class RoomCalendar:
     def open_client(self) -> YunzhijiaClient:
         return YunzhijiaClient(self.section, timeout=self.timeout)
 
+    @contextlib.asynccontextmanager
+    async def _client(self, client: YunzhijiaClient | None) -> AsyncIterator[YunzhijiaClient]:
+        """The caller's client as it is, or one of our own, closed when done."""
+        if client is not None:
+            yield client
+            return
+        async with self.open_client() as own:
+            yield own
+
     async def sync_once(self, client: YunzhijiaClient | None = None) -> bool:
         """One poll; True when this room's bookings changed. Raises CloudError (and keeps the
         last good calendar) on failure."""
-        async with self._lock:
-            own = client is None
-            active = client or self.open_client()
+        async with self._lock, self._client(client) as active:
             try:
                 changed = await self._sync(active)
             except CloudError as exc:
                 self.last_error = str(exc)
                 raise
-            finally:
-                if own:
-                    await active.aclose()
             self.last_error = None
             self.last_sync = datetime.now(UTC)
         if changed:
@@ -611,17 +615,13 @@ class RoomCalendar:
             return None
         if self._in_use_since is not None and self._in_use_since >= current.start:
             return None
-        own = client is None
-        active = client or self.open_client()
         try:
-            meeting, _ = await self._meeting_behind(active, current)
-            await active.cancel(meeting.id, meeting.openid or "")
+            async with self._client(client) as active:
+                meeting, _ = await self._meeting_behind(active, current)
+                await active.cancel(meeting.id, meeting.openid or "")
         except CloudRefused:
             self._released.add(current.order_id)  # report once, not on every poll
             raise
-        finally:
-            if own:
-                await active.aclose()
         self._released.add(current.order_id)
         self._state.bookings.pop(current.order_id, None)
         # The feed's own delete will be newer; until then this version stays gone.

@@ -128,13 +128,11 @@ class Agent:
         self.panels: dict[str, PanelFeedback] = {}
         self.calendar: Any = None
         self.web: Any = None
-        self.web_url: str | None = None
         self.announcer: Any = None
         self.last_error: str | None = None
         self.last_error_at: str | None = None  # `ts` of the event that set last_error
         self.table: dict[Key, Bound] = build_table(config.bindings)
         self.handler: ButtonHandler | None = None
-        self.ready = anyio.Event()
         self._events: deque[dict[str, Any]] = deque(maxlen=EVENT_HISTORY)
         self._watchers: list[Callable[[dict[str, Any]], None]] = []
         self._restart = anyio.Event()
@@ -157,7 +155,6 @@ class Agent:
                 parts: anyio.CancelScope = await tg.start(self._run_parts)
                 if not started:
                     started = True
-                    self.ready.set()
                     task_status.started(self)
                 try:
                     await self._restart.wait()
@@ -188,7 +185,7 @@ class Agent:
 
     async def _start_parts(self, tg: TaskGroup) -> None:
         config = self.config
-        self.web = self.web_url = self.announcer = self.calendar = None
+        self.web = self.announcer = self.calendar = None
         self.machine = RoomStateMachine()
         self.machine.update(room=config.room.name)
         self.session = self._make_session(config)
@@ -288,8 +285,7 @@ class Agent:
             self._record("web", "error", msg, level=logging.ERROR)
             self.web = None
             return
-        self.web_url = self.web.url
-        log.info("diagnostics page", extra=kv(url=self.web_url))
+        log.info("diagnostics page", extra=kv(url=self.web.url))
 
     async def _start_discovery(self, tg: TaskGroup) -> None:
         if not self.config.discovery.enabled or self.web is None or self.web.port is None:

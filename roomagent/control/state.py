@@ -5,7 +5,6 @@ mirror, an in-flight join and device health. Feedback and bindings only read it.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 
@@ -151,8 +150,4 @@ class RoomStateMachine:
             self.devices_offline.discard(name)
         else:
             self.devices_offline.add(name)
-        return self.update()
-
-    def set_devices(self, offline: Iterable[str]) -> bool:
-        self.devices_offline = set(offline)
         return self.update()

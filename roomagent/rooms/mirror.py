@@ -48,17 +48,13 @@ class MeetingMirror:
     # ---- readable views ----
 
     @property
-    def status(self) -> MeetingStatus:
-        info = self.module.meeting_info
-        return (
-            info.meeting_status
-            if info and info.meeting_status is not None
-            else (MeetingStatus.IDLE)
-        )
-
-    @property
     def _info(self) -> MeetingInfo:
         return self.module.meeting_info or _NO_INFO
+
+    @property
+    def status(self) -> MeetingStatus:
+        status = self._info.meeting_status
+        return MeetingStatus.IDLE if status is None else status
 
     @property
     def meeting_code(self) -> str | None:
@@ -106,12 +102,13 @@ class MeetingMirror:
         return dict(view[2])  # a copy: callers may keep or change theirs
 
     def _build_dict(self) -> dict[str, Any]:
+        status = self.status
         layout = self.layout
         role = self.role
         return {
             "known": self.known,
-            "status": self.status.label,
-            "status_code": int(self.status),
+            "status": status.label,
+            "status_code": int(status),
             "meeting_code": self.meeting_code,
             "formatted_meeting_code": self.formatted_meeting_code,
             "title": self.title,

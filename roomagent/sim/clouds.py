@@ -231,23 +231,46 @@ class YunzhijiaCloud(LoopbackCloud):
     ) -> dict[str, Any]:
         with self._lock:
             self._seq += 1
-            now = self._tick()
-            booking = {
-                "orderId": order_id or f"order-{self._seq:04d}",
-                "roomName": room_name,
-                "roomDetail": None,
-                "day": start.astimezone(WORKSPACE_TZ).strftime("%Y-%m-%d"),
-                "userName": user,
-                "eid": self.eid,
-                "startTime": _ms(start),
-                "endTime": _ms(end),
-                "createTime": now,
-                "updateTime": now,
-                "meetingTopic": topic,
-                "meetingContent": content,
-            }
-            self.feed.append(_FeedRecord("add", booking))
+            booking = self._feed_add(
+                order_id or f"order-{self._seq:04d}",
+                room_name,
+                _ms(start),
+                _ms(end),
+                topic,
+                content,
+                user,
+            )
             return dict(booking)
+
+    def _feed_add(
+        self,
+        order_id: str,
+        room_name: str,
+        start_ms: int,
+        end_ms: int,
+        topic: str | None,
+        content: str | None,
+        user: str,
+    ) -> dict[str, Any]:
+        """A new booking's `add` record on the feed (the caller holds the lock)."""
+        now = self._tick()
+        start = datetime.fromtimestamp(start_ms / 1000, UTC)
+        booking = {
+            "orderId": order_id,
+            "roomName": room_name,
+            "roomDetail": None,
+            "day": start.astimezone(WORKSPACE_TZ).strftime("%Y-%m-%d"),
+            "userName": user,
+            "eid": self.eid,
+            "startTime": start_ms,
+            "endTime": end_ms,
+            "createTime": now,
+            "updateTime": now,
+            "meetingTopic": topic,
+            "meetingContent": content,
+        }
+        self.feed.append(_FeedRecord("add", booking))
+        return booking
 
     def update_booking(self, order_id: str, **changes: Any) -> None:
         with self._lock:
@@ -358,21 +381,16 @@ class YunzhijiaCloud(LoopbackCloud):
         meeting = _YzjMeeting(dict(body), actors=list(body.get("actors") or []))
         room_name = self.rooms.get(str(body.get("roomId")))
         if room_name:
-            now = self._tick()
             order_id = f"order-{self._seq:04d}"
-            start = datetime.fromtimestamp(body["startDate"] / 1000, UTC)
-            self.feed.append(
-                _FeedRecord(
-                    "add",
-                    {
-                        "orderId": order_id, "roomName": room_name, "roomDetail": None,
-                        "day": start.astimezone(WORKSPACE_TZ).strftime("%Y-%m-%d"),
-                        "userName": "机****", "eid": self.eid, "startTime": body["startDate"],
-                        "endTime": body["endDate"], "createTime": now, "updateTime": now,
-                        "meetingTopic": body.get("title"), "meetingContent": body.get("content"),
-                    },
-                )
-            )  # fmt: skip
+            self._feed_add(
+                order_id,
+                room_name,
+                body["startDate"],
+                body["endDate"],
+                body.get("title"),
+                body.get("content"),
+                "机****",
+            )
             meeting.order_id = order_id
             self.actors[order_id] = [
                 {"openId": a, "headerUrl": "", "userName": "陈*波"} for a in meeting.actors

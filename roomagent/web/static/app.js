@@ -52,10 +52,8 @@
   const BUTTON_WORDS = { press: "pressed", hold: "held", release: "released" };
 
   const norm = (value) => String(value ?? "").toLowerCase().replace(/[\s-]+/g, "_");
-  const human = (value) => {
-    const text = String(value ?? "").replace(/_/g, " ").trim();
-    return text ? text[0].toUpperCase() + text.slice(1) : "";
-  };
+  const capital = (text) => (text ? text[0].toUpperCase() + text.slice(1) : "");
+  const human = (value) => capital(String(value ?? "").replace(/_/g, " ").trim());
 
   function formatCode(code) {
     const digits = String(code ?? "").replace(/\D/g, "");
@@ -99,7 +97,6 @@
   }
 
   const actionWords = (name) => ACTION_WORDS[name] || human(name).toLowerCase();
-  const capital = (text) => (text ? text[0].toUpperCase() + text.slice(1) : "");
 
   // An action's result in words: the agent's sentences ("Room booked until 10:45") as they
   // are, its wire-level ones ("LeaveMeeting: LeaveMeeting", "cam1 preset_recall 2") as "done".

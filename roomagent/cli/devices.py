@@ -13,9 +13,11 @@ from typing import Any
 import anyio
 
 from roomagent.cli.common import EXIT_FAILED, EXIT_UNREACHABLE, fail
+from roomagent.devices.base import usage_list
 from roomagent.devices.camera import CAMERA_SPECS
 from roomagent.devices.device import run_command
 from roomagent.devices.errors import CommandUsageError, DeviceError, PortOpenError, ProfileError
+from roomagent.devices.fdio import read_some
 from roomagent.devices.panel import PANEL_SPECS
 from roomagent.devices.profiles import Profile, list_profiles, load_profile
 
@@ -78,7 +80,7 @@ def cmd_device(args: argparse.Namespace) -> int:
         )  # fmt: skip
     except CommandUsageError as exc:
         specs = PANEL_SPECS if profile.kind == "panel" else CAMERA_SPECS
-        listing = "; ".join(s.usage for s in specs)
+        listing = usage_list(specs)
         fail(exc.reason if "commands:" in exc.reason else f"{exc.reason}; commands: {listing}")
     except PortOpenError as exc:
         fail(exc.reason, EXIT_UNREACHABLE)
@@ -153,11 +155,7 @@ async def _read_keys(fd: int, panel: Any) -> None:
     pending = b""
     actions = {"h": panel.long_press, "p": panel.press, "r": panel.release}
     while True:
-        try:
-            chunk = os.read(fd, 1024)
-        except BlockingIOError:
-            await anyio.wait_readable(fd)
-            continue
+        chunk = await read_some(fd)
         if not chunk:
             return
         pending += chunk

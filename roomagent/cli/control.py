@@ -109,6 +109,10 @@ async def serve_config(config: AgentConfig, path: Path, cli_log_level: str | Non
 
     def on_update(update: dict[str, Any]) -> None:
         nonlocal last_status
+        # Link, state and device changes each come with a status update; history events
+        # (every press) cannot change the line, and agent.status() is not free.
+        if update["type"] != "status":
+            return
         line = status_line(agent)
         if line != last_status:
             last_status = line

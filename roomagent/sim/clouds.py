@@ -201,8 +201,9 @@ class YunzhijiaCloud(LoopbackCloud):
     # The organiser that bookings made from the room's panel are created for.
     ROOM_OPEN_ID = "5a67e08d00b0e8dfe4aab4fa"
 
-    def section(self, token_file: Path, **overrides: Any) -> YunzhijiaSection:
-        """The `[calendar.yunzhijia]` config that points an agent at this stand-in's 23F room."""
+    def section(self, token_file: Path | None = None, **overrides: Any) -> YunzhijiaSection:
+        """The `[calendar.yunzhijia]` config that points an agent at this stand-in's 23F room
+        (without `token_file` the token comes from the environment, as the section's default)."""
         settings: dict[str, Any] = {
             "base_url": self.url,
             "eid": self.eid,

@@ -51,13 +51,7 @@ def qs_cloud() -> Iterator[QuanshiCloud]:
 
 @pytest.fixture
 def yzj_section(yzj_cloud: YunzhijiaCloud, tokens: None) -> YunzhijiaSection:
-    return YunzhijiaSection(
-        base_url=yzj_cloud.url,
-        eid="10109",
-        room_name=ROOM,
-        open_id="5a67e08d00b0e8dfe4aab4fa",
-        timeout=0.5,
-    )
+    return yzj_cloud.section(timeout=0.5)
 
 
 @pytest.fixture

@@ -78,10 +78,9 @@ class CameraDriver(Driver):
         if name == "home":
             return CameraCommand(name, "home")
         if name in _STOPS:
-            group = _STOPS[name]
-            op = {"pt": "pt", "zoom": "zoom", "focus": "focus"}[group]
+            group = _STOPS[name]  # a stop's op is its movement group's
             params: tuple[Any, ...] = ("stop", 0, 0) if group == "pt" else ("stop", None)
-            return CameraCommand(name, op, params, group, is_stop=True)
+            return CameraCommand(name, group, params, group, is_stop=True)
         if name in _PT_ALIASES or name == "pt_drive":
             direction = _PT_ALIASES.get(name) or str(args[0])
             if direction not in visca.PT_DIRECTIONS or direction == "stop":

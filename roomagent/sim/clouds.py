@@ -406,12 +406,12 @@ class YunzhijiaCloud(LoopbackCloud):
         if meeting.data.get("openid") != body.get("openid"):
             return _err(30003, "只有创建人才能修改会议")
         meeting.data.update({k: v for k, v in body.items() if k not in ("addActors", "delActors")})
-        if meeting.order_id and self._live(meeting.order_id):
+        if meeting.order_id and (live := self._live(meeting.order_id)):
             self.feed.append(
                 _FeedRecord(
                     "add",
                     {
-                        **(self._live(meeting.order_id) or {}),
+                        **live,
                         "startTime": body["startDate"],
                         "endTime": body["endDate"],
                         "updateTime": self._tick(),

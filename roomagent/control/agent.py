@@ -33,9 +33,9 @@ from roomagent.control.actions import (
 from roomagent.control.bindings import Bound, ButtonHandler, Key, build_table
 from roomagent.control.feedback import BUSY_SECONDS, NOTICE_SECONDS, PanelFeedback
 from roomagent.control.state import RoomState, RoomStateMachine, RoomView
+from roomagent.devices.checks import device_profile
 from roomagent.devices.device import Device, DeviceEvent
 from roomagent.devices.errors import DeviceError
-from roomagent.devices.profiles import load_profile
 from roomagent.logsetup import kv
 from roomagent.rooms import LinkState, RoomsChange, RoomsError, RoomsRefused, RoomsSession
 
@@ -193,9 +193,9 @@ class Agent:
         tg.start_soon(self.session.run)
         self.devices = {}
         self.panels = {}
-        dirs = [d if d.is_absolute() else self.base_dir / d for d in config.profiles_dirs]
         for section in config.devices:
-            profile = load_profile(section.profile, dirs)
+            # Resolved as check-config resolves it: relative paths from the config's folder.
+            profile = device_profile(config, section, self.base_dir)
             device = Device(section.name, section.port, profile, address=section.address)
             self.devices[section.name] = device
             device.watch(self._device_watcher(section.name))

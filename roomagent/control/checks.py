@@ -21,14 +21,13 @@ HELD_ACTIONS = ("camera.move", "camera.zoom")
 def device_kinds(config: AgentConfig, base_dir: Path) -> dict[str, Kind | None]:
     """Each device's kind from its profile; None when the profile does not load (the
     devices' own check reports that)."""
+    from roomagent.devices.checks import device_profile
     from roomagent.devices.errors import ProfileError
-    from roomagent.devices.profiles import load_profile
 
-    dirs = [d if d.is_absolute() else base_dir / d for d in config.profiles_dirs]
     kinds: dict[str, Kind | None] = {}
     for device in config.devices:
         try:
-            kinds[device.name] = load_profile(device.profile, dirs).kind
+            kinds[device.name] = device_profile(config, device, base_dir).kind
         except ProfileError:
             kinds[device.name] = None
     return kinds

@@ -244,7 +244,7 @@ class Device:
                 self._tg = tg
                 transport.start_reading(self._feed, self.lost)
                 try:
-                    with anyio.fail_after(limit_s) if limit_s else _no_limit():
+                    with anyio.fail_after(limit_s or None):  # None: no limit
                         result = await self._driver.execute(prepared)
                         await transport.drain()
                 except TimeoutError:
@@ -260,10 +260,6 @@ class Device:
         if self._loss_reason:
             raise DeviceOffline(self._loss_reason)
         return result
-
-
-def _no_limit() -> anyio.CancelScope:
-    return anyio.CancelScope()
 
 
 async def run_command(

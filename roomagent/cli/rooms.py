@@ -123,14 +123,8 @@ def _run(
     target: _Target, subscribe: tuple[str, ...], body: Callable[[RoomsSession], Awaitable[T]]
 ) -> T:
     section = target.section
-    session = RoomsSession(
-        target.url,
-        target.password,
-        subscribe=subscribe,
-        call_timeout=section.call_timeout,
-        outcome_timeout=section.outcome_timeout,
-        ping_interval=section.ping_interval,
-        backoff_cap=section.backoff_cap,
+    session = RoomsSession.from_section(
+        section, target.password, url=target.url, subscribe=subscribe
     )
 
     async def main() -> T:

@@ -29,6 +29,7 @@ from websockets.exceptions import (
     InvalidURI,
 )
 
+from roomagent.config.model import RoomsSection
 from roomagent.logsetup import kv, register_secret
 from roomagent.rooms.errors import (
     RoomsAuthFailed,
@@ -195,6 +196,26 @@ class RoomsSession:
         self._fatal: RoomsError | None = None
         self._frames_this_link = 0
         self._served_ready = False
+
+    @classmethod
+    def from_section(
+        cls,
+        section: RoomsSection,
+        password: str,
+        *,
+        url: str | None = None,
+        subscribe: Sequence[str] | None = None,
+    ) -> RoomsSession:
+        """A session set up as the config's [rooms] section says (url, subscribe overridable)."""
+        return cls(
+            url or section.url,
+            password,
+            subscribe=section.subscribe if subscribe is None else subscribe,
+            call_timeout=section.call_timeout,
+            outcome_timeout=section.outcome_timeout,
+            ping_interval=section.ping_interval,
+            backoff_cap=section.backoff_cap,
+        )
 
     def __repr__(self) -> str:
         return f"RoomsSession(url={self.url!r}, link={self.link.value})"

@@ -14,37 +14,21 @@ from pydantic import BaseModel, ValidationError
 from roomagent.config.locate import index_lines, locate
 from roomagent.config.model import AgentConfig
 
-# Extra checks that need other packages (profiles exist, actions are known). Each returns a
-# list of (key path, message). Registered by those packages so config stays dependency-free.
+# Checks that need other packages (the profiles exist, the actions are known). Each returns
+# a list of (key path, message). A fixed list, so every caller of load_config gets every
+# check whatever it imported first.
 Checker = Callable[[AgentConfig, Path], list[tuple[tuple[str | int, ...], str]]]
-_checkers: list[Checker] = []
 # pydantic puts the union member's name into the error path; people never wrote those keys.
 _UNION_TAGS = {"str", "list[dict[str,any]]", "int", "list[str]"}
 
 
-def add_checker(checker: Checker) -> None:
-    if checker not in _checkers:
-        _checkers.append(checker)
-
-
 def _all_checkers() -> list[Checker]:
-    """Registered checkers plus the standard ones (profiles, actions), imported lazily so
-    that config itself depends on nothing else in the project."""
-    import importlib
+    """The cross-package checks, imported here (not at module load) so that importing config
+    pulls in nothing else of the project."""
+    from roomagent.control.checks import binding_problems
+    from roomagent.devices.checks import profile_problems
 
-    found = list(_checkers)
-    for module_name, attr in (
-        ("roomagent.devices.checks", "profile_problems"),
-        ("roomagent.control.checks", "binding_problems"),
-    ):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue  # concern not built yet
-        found.append(getattr(module, attr))
-    return found
+    return [profile_problems, binding_problems]
 
 
 @dataclass(frozen=True)

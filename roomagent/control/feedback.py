@@ -125,7 +125,6 @@ class PanelFeedback:
         self._text_notice: tuple[str, float] | None = None
         self._wake = anyio.Event()
         self._synced = anyio.Event()  # set while the panel shows everything it should
-        self.frames_sent = 0
 
     def _dirty(self) -> None:
         self._wake.set()
@@ -156,9 +155,6 @@ class PanelFeedback:
             self._led_notices[led] = max(until, self._led_notices.get(led, until))
         self._text_notice = (fit(text, self.text_width), until)
         self._dirty()
-
-    def desired(self, now: float) -> PanelFrame:
-        return PanelFrame(self.desired_leds(now), self.desired_texts(now))
 
     def desired_leds(self, now: float) -> dict[int, Led]:
         leds = render_leds(self.rules, self._view, self.panel)
@@ -223,5 +219,4 @@ class PanelFeedback:
                 extra=kv(device=self.panel, command=command, reason=str(exc)),
             )
             return False
-        self.frames_sent += 1
         return True

@@ -303,13 +303,17 @@ def binary_frame_error() -> str:
     )
 
 
-async def handle_text(text: str, ctx: ApiContext) -> str | None:
-    """One incoming frame → the response text (None for notifications)."""
+async def handle_text(text: str, ctx: ApiContext) -> tuple[str, int] | None:
+    """One incoming frame → the response text and how many of its responses are errors
+    (None for notifications). Counted here, on the dicts, because a successful result may
+    well contain the word "error" (an event of kind "error", say)."""
     response = await async_dispatch_to_serializable(text, METHODS, context=ctx)
     if response is None:
         return None
-    if isinstance(response, list):
-        if not response:
-            return None
-        return json.dumps([_explain(r) for r in response], ensure_ascii=False)
-    return json.dumps(_explain(response), ensure_ascii=False)
+    responses = response if isinstance(response, list) else [response]
+    if not responses:
+        return None
+    explained = [_explain(r) for r in responses]
+    errors = sum(1 for r in explained if "error" in r)
+    body = explained if isinstance(response, list) else explained[0]
+    return json.dumps(body, ensure_ascii=False), errors

@@ -307,14 +307,14 @@ class WebServer:
             try:
                 self.counters.api_requests += 1
                 if isinstance(message, bytes):
-                    reply: str | None = binary_frame_error()
+                    reply: tuple[str, int] | None = (binary_frame_error(), 1)
                 else:
                     reply = await handle_text(message, ctx)
                 if reply is None:
                     return
-                if '"error"' in reply:
-                    self.counters.api_errors += 1
-                await connection.send(reply)
+                text, errors = reply
+                self.counters.api_errors += errors
+                await connection.send(text)
             except ConnectionClosed:
                 pass  # the answer to a client that left goes nowhere
             finally:

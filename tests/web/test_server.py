@@ -227,6 +227,18 @@ async def test_bad_requests_get_errors_and_the_socket_stays_open(server: WebServ
         assert (await rpc(ws, "status", id=10))["result"]["room"]["name"] == "Huddle 3A"
 
 
+async def test_only_error_responses_count_as_api_errors(
+    server: WebServer, agent: SmallAgent
+) -> None:
+    agent.fail("rooms", "error", "Rooms client rejected the password")
+    async with api(server) as ws:
+        events = await rpc(ws, "events", {"limit": 10})
+        assert any(e["kind"] == "error" for e in events["result"])  # "error" in a result
+        assert server.counters.api_errors == 0
+        await rpc(ws, "meeting.teleport", {}, id=2)
+        assert server.counters.api_errors == 1
+
+
 async def test_actions_round_trip(server: WebServer, agent: SmallAgent) -> None:
     async with api(server) as ws:
         started = await rpc(ws, "meeting.start", {"meeting_type": "instant"})

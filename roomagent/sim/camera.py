@@ -79,17 +79,11 @@ class CameraEmulator(SerialEmulator):
     # ---- Pelco ----
 
     def _apply_pelco(self, f: pelco.PelcoFrame) -> None:
-        s = self.state
         op = f.preset_op
-        if op == "set":
-            s.presets[f.data2] = (s.pan, s.tilt, s.zoom)
-        elif op == "clear":
-            s.presets.pop(f.data2, None)
-        elif op == "recall":
-            s.last_recalled = f.data2
-            s.pan, s.tilt, s.zoom = s.presets.get(f.data2, (s.pan, s.tilt, s.zoom))
+        if op is not None:
+            self._preset(op, f.data2)
         elif f.cmd1 in (pelco.CAMERA_ON_CMD1, pelco.CAMERA_OFF_CMD1):
-            s.power = f.cmd1 == pelco.CAMERA_ON_CMD1
+            self.state.power = f.cmd1 == pelco.CAMERA_ON_CMD1
         else:
             bits = f.cmd2
             pt = next((d for d, b in pelco.PT_BITS.items() if b == bits & 0x1E and b), None)
@@ -165,7 +159,8 @@ class CameraEmulator(SerialEmulator):
         if body[:3] == bytes([0x01, 0x04, 0x00]) and body[3:] in (b"\x02", b"\x03"):
             return lambda: setattr(s, "power", body[3] == 0x02)
         if body[:3] == bytes([0x01, 0x04, 0x3F]) and len(body) == 5 and body[3] <= 2:
-            op, n = body[3], body[4]
+            op = next(name for name, code in visca.PRESET_OPS.items() if code == body[3])
+            n = body[4]
             return lambda: self._preset(op, n)
         if body == bytes([0x01, 0x06, 0x04]):
             return self._home
@@ -190,11 +185,12 @@ class CameraEmulator(SerialEmulator):
     def _home(self) -> None:
         self.state.pan = self.state.tilt = 0
 
-    def _preset(self, op: int, n: int) -> None:
+    def _preset(self, op: str, n: int) -> None:
+        """op: set | recall | clear (Pelco) / reset (VISCA)."""
         s = self.state
-        if op == 0x00:
+        if op in ("clear", "reset"):
             s.presets.pop(n, None)
-        elif op == 0x01:
+        elif op == "set":
             s.presets[n] = (s.pan, s.tilt, s.zoom)
         else:
             s.last_recalled = n

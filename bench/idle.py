@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import string
 import subprocess
 import sys
 import tempfile
@@ -26,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from roomagent.control.demo import (
     ROOMS_PASSWORD_ENV,
     WEB_PASSWORD_ENV,
-    demo_config_text,
+    demo_config_source,
     virtual_room,
 )
 from roomagent.logsetup import setup_logging
@@ -53,12 +52,7 @@ async def main(seconds: float) -> None:
     setup_logging("error")
     password = secrets.token_urlsafe(12)
     async with virtual_room(password, web=True) as room:
-        text = string.Template(demo_config_text()).substitute(
-            rooms_url=room.sim.url,
-            panel_port=room.panel.path,
-            camera_port=room.camera.path,
-            web_port=0,
-        )
+        text = demo_config_source(room.sim.url, room.panel.path, room.camera.path, 0)
         with tempfile.TemporaryDirectory() as tmp:
             config = Path(tmp) / "room.toml"
             config.write_text(text)

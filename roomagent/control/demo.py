@@ -51,11 +51,17 @@ def demo_config_text() -> str:
     return (resources.files("roomagent") / "examples" / "demo.toml").read_text(encoding="utf-8")
 
 
-def demo_config(rooms_url: str, panel_port: str, camera_port: str, web_port: int) -> AgentConfig:
-    """The bundled demo config with the simulator's and the virtual ports filled in."""
-    text = string.Template(demo_config_text()).substitute(
+def demo_config_source(rooms_url: str, panel_port: str, camera_port: str, web_port: int) -> str:
+    """The bundled demo config's TOML with the simulator's and the virtual ports filled in
+    (for a `roomagent run` process, which reads a file)."""
+    return string.Template(demo_config_text()).substitute(
         rooms_url=rooms_url, panel_port=panel_port, camera_port=camera_port, web_port=web_port
     )
+
+
+def demo_config(rooms_url: str, panel_port: str, camera_port: str, web_port: int) -> AgentConfig:
+    """The bundled demo config with the simulator's and the virtual ports filled in."""
+    text = demo_config_source(rooms_url, panel_port, camera_port, web_port)
     return parse_config(text, "demo.toml")
 
 

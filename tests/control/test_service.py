@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import string
 import subprocess
 import sys
 import time
@@ -18,7 +17,7 @@ import pytest
 from roomagent.control.demo import (
     ROOMS_PASSWORD_ENV,
     WEB_PASSWORD_ENV,
-    demo_config_text,
+    demo_config_source,
     virtual_room,
 )
 from roomagent.service.notify import Notifier
@@ -183,14 +182,9 @@ async def test_run_against_a_room_stops_cleanly_on_sigterm(
     async with virtual_room("room-pw-x", web=True) as room:
         config = tmp_path / "room.toml"
         config.write_text(
-            string.Template(demo_config_text())
-            .substitute(
-                rooms_url=room.sim.url,
-                panel_port=room.panel.path,
-                camera_port=room.camera.path,
-                web_port=0,
+            demo_config_source(room.sim.url, room.panel.path, room.camera.path, 0).replace(
+                'level = "error"', 'level = "info"'
             )
-            .replace('level = "error"', 'level = "info"')
         )
         env = {
             **os.environ,

@@ -113,8 +113,7 @@ class SmallAgent:
             if camera not in self.devices:
                 raise ActionFailed(f"no device named {camera!r}")
             self.commands.append((camera, name, [action.get("preset")]))
-        self._done(name, "done")
-        return {"action": name, "outcome": "done"}
+        return self._done(name, "done")
 
     # Like the room calendar: a booking from now, refused in words when the room is taken.
     def _book(self, minutes: int) -> dict[str, Any]:

@@ -242,7 +242,8 @@ async def test_only_error_responses_count_as_api_errors(
 async def test_actions_round_trip(server: WebServer, agent: SmallAgent) -> None:
     async with api(server) as ws:
         started = await rpc(ws, "meeting.start", {"meeting_type": "instant"})
-        assert started["result"]["outcome"] == "done"
+        # The real Agent.perform's shape: {"action", "result"}.
+        assert started["result"] == {"action": "meeting.start", "result": "done"}
         status = (await rpc(ws, "status", id=2))["result"]
         assert status["meeting"]["status"] == "in_meeting"
         assert status["meeting"]["code"] == "123456789"

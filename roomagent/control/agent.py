@@ -232,15 +232,7 @@ class Agent:
             password = None
         if not password:
             log.warning("no Rooms password set", extra=kv(env=rooms.password_env))
-        return RoomsSession(
-            rooms.url,
-            password or "",
-            subscribe=tuple(rooms.subscribe),
-            call_timeout=rooms.call_timeout,
-            outcome_timeout=rooms.outcome_timeout,
-            ping_interval=rooms.ping_interval,
-            backoff_cap=rooms.backoff_cap,
-        )
+        return RoomsSession.from_section(rooms, password or "")
 
     def _start_calendar(self, tg: TaskGroup) -> None:
         from roomagent.scheduling.calendar import RoomCalendar

@@ -159,12 +159,17 @@ def power(address: int, on: bool) -> bytes:
     return message(address, 0x01, 0x04, 0x00, 0x02 if on else 0x03)
 
 
-def zoom(address: int, action: str, speed: int | None = None) -> bytes:
-    """action: stop | tele | wide; speed 0–7 gives the variable form `2p` / `3p`."""
+def _drive(address: int, item: int, action: str, speed: int | None) -> bytes:
+    """`8x 01 04 <item> <code>`; a speed gives the variable form `2p` / `3p`."""
     code = DRIVE_CODES[action]
     if action != "stop" and speed is not None:
         code = (code << 4) | speed
-    return message(address, 0x01, 0x04, 0x07, code)
+    return message(address, 0x01, 0x04, item, code)
+
+
+def zoom(address: int, action: str, speed: int | None = None) -> bytes:
+    """action: stop | tele | wide; speed 0–7 gives the variable form `2p` / `3p`."""
+    return _drive(address, 0x07, action, speed)
 
 
 def zoom_direct(address: int, position: int) -> bytes:
@@ -173,10 +178,7 @@ def zoom_direct(address: int, position: int) -> bytes:
 
 def focus(address: int, action: str, speed: int | None = None) -> bytes:
     """action: stop | far | near."""
-    code = DRIVE_CODES[action]
-    if action != "stop" and speed is not None:
-        code = (code << 4) | speed
-    return message(address, 0x01, 0x04, 0x08, code)
+    return _drive(address, 0x08, action, speed)
 
 
 def focus_mode(address: int, mode: str) -> bytes:

@@ -26,6 +26,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from stats import pct
+
 from roomagent.config.model import YunzhijiaSection
 from roomagent.scheduling.calendar import RoomCalendar
 from roomagent.scheduling.yunzhijia import YunzhijiaClient
@@ -33,11 +35,6 @@ from roomagent.sim.clouds import YunzhijiaCloud
 
 TOKEN = "bench-token"
 ROOM = "23F会议室"
-
-
-def pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def show(name: str, samples: list[float]) -> float:

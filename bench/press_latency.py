@@ -37,6 +37,8 @@ from websockets.asyncio.server import ServerConnection, serve
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from stats import pct
+
 from roomagent.control.agent import Agent
 from roomagent.control.demo import virtual_room
 from roomagent.logsetup import setup_logging
@@ -46,11 +48,6 @@ PASSWORD = "bench-password"
 LAYOUT_BUTTON = 4  # demo config: meeting.layout switch_type 2 → one SwitchLayout per press
 JOIN_BUTTON = 2
 LINE = b"BTN 4 PRESS\r\n"
-
-
-def pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def now_us() -> float:

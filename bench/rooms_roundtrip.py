@@ -26,6 +26,8 @@ from websockets.asyncio.server import ServerConnection, serve
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from stats import pct
+
 from roomagent.rooms import LinkState, RoomsSession
 from roomagent.rooms.protocol import request_frame
 from roomagent.rooms.session import auth_subprotocol
@@ -33,11 +35,6 @@ from roomagent.sim.rooms import RoomsSimulator
 
 PASSWORD = "bench-password"
 PATH = ["Meeting", "MeetingInfo", "MeetingStatus"]
-
-
-def pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def line(name: str, samples_us: list[float]) -> tuple[float, float]:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 import anyio
 import serial
 from anyio.abc import TaskGroup
+from stats import pct
 
 from roomagent.devices import Device, load_profile, pelco, visca
 from roomagent.devices.line import LineDialect
@@ -23,8 +24,7 @@ from roomagent.sim.panel import PanelEmulator
 
 
 def _pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1e6
+    return pct(samples, q) * 1e6
 
 
 def _row(label: str, samples: list[float]) -> str:

@@ -28,6 +28,8 @@ import anyio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from stats import pct
+
 from roomagent.control.agent import Agent
 from roomagent.control.demo import VirtualRoom, virtual_room
 from roomagent.control.state import RoomState
@@ -47,13 +49,6 @@ def rss_kib() -> dict[str, int]:
     status = Path("/proc/self/status").read_text()
     fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
     return {k: int(fields[k].split()[0]) for k in ("VmRSS", "VmHWM")}
-
-
-def pct(samples: list[float], q: float) -> float:
-    if not samples:
-        return float("nan")
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 @dataclass

@@ -30,6 +30,8 @@ from websockets.asyncio.server import ServerConnection, serve
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from stats import pct
+
 from roomagent.config.model import WebSection
 from roomagent.web.server import WebServer
 
@@ -66,11 +68,6 @@ class StaticAgent:
     def watch(self, callback: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
         self.watchers.append(callback)
         return lambda: self.watchers.remove(callback)
-
-
-def pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def show(label: str, samples: list[float]) -> float:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import string
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -20,7 +19,7 @@ import anyio
 from anyio.abc import Process, TaskGroup
 from anyio.streams.buffered import BufferedByteReceiveStream
 
-from roomagent.control.demo import ROOMS_PASSWORD_ENV, demo_config_text
+from roomagent.control.demo import ROOMS_PASSWORD_ENV, demo_config_source
 
 WAIT_S = 10.0
 # What a fault must never produce: a crash, or one of the agent's "this is a bug" catch-alls.
@@ -43,9 +42,7 @@ TEST_EDITS = (
 
 
 def config_text(rooms_url: str, panel_port: str, camera_port: str) -> str:
-    text = string.Template(demo_config_text()).substitute(
-        rooms_url=rooms_url, panel_port=panel_port, camera_port=camera_port, web_port=0
-    )
+    text = demo_config_source(rooms_url, panel_port, camera_port, web_port=0)
     for old, new in TEST_EDITS:
         assert old in text, f"the demo config changed: {old!r} not found"
         text = text.replace(old, new, 1)

@@ -7,12 +7,12 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from roomagent.config.locate import index_lines, locate
 from roomagent.config.model import AgentConfig
+from roomagent.config.problems import describe, key_name
 
 # Checks that need other packages (the profiles exist, the actions are known). Each returns
 # a list of (key path, message). A fixed list, so every caller of load_config gets every
@@ -49,56 +49,6 @@ class ConfigError(Exception):
         super().__init__("; ".join(str(p) for p in problems))
 
 
-def _key_name(loc: tuple[str | int, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + part
-    return out
-
-
-def _model_at(loc: tuple[str | int, ...]) -> type[BaseModel] | None:
-    """Walk the schema along `loc` to the model that holds the last key."""
-    model: Any = AgentConfig
-    for part in loc[:-1]:
-        if isinstance(part, int):
-            continue
-        fields = getattr(model, "model_fields", {})
-        field = fields.get(part)
-        if field is None:
-            return None
-        ann = field.annotation
-        candidates = [ann, *getattr(ann, "__args__", ())]
-        nxt = None
-        for cand in candidates:
-            for inner in [cand, *getattr(cand, "__args__", ())]:
-                if isinstance(inner, type) and issubclass(inner, BaseModel):
-                    nxt = inner
-        if nxt is None:
-            return None
-        model = nxt
-    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
-
-
-def _message(err: Any) -> str:
-    loc = tuple(err["loc"])
-    if err["type"] == "extra_forbidden":
-        model = _model_at(loc)
-        allowed = ", ".join(model.model_fields) if model else ""
-        return f"unknown key; allowed keys here: {allowed}" if allowed else "unknown key"
-    if err["type"] == "missing":
-        return "required key is missing"
-    msg = str(err["msg"])
-    msg = re.sub(r"^Value error, ", "", msg)
-    if "input" in err and err["type"] not in ("model_type",):
-        shown = repr(err["input"])
-        if len(shown) <= 60 and "password" not in _key_name(loc):
-            msg += f" (got {shown})"
-    return msg
-
-
 def parse_config(text: str, file: str = "<config>", base: Path | None = None) -> AgentConfig:
     try:
         data = tomllib.loads(text)
@@ -114,12 +64,14 @@ def parse_config(text: str, file: str = "<config>", base: Path | None = None) ->
         problems = []
         for err in exc.errors():
             loc = tuple(p for p in err["loc"] if p not in _UNION_TAGS)
-            problems.append(ConfigProblem(file, locate(index, loc), _key_name(loc), _message(err)))
+            problems.append(
+                ConfigProblem(file, locate(index, loc), key_name(loc), describe(err, AgentConfig))
+            )
         raise ConfigError(problems) from None
     problems = []
     for checker in _all_checkers():
         for loc, msg in checker(config, base or Path(".")):
-            problems.append(ConfigProblem(file, locate(index, loc), _key_name(loc), msg))
+            problems.append(ConfigProblem(file, locate(index, loc), key_name(loc), msg))
     if problems:
         raise ConfigError(problems)
     return config

@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 import string
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from roomagent.config.problems import describe, key_name
 from roomagent.devices.errors import ProfileError
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "firmware_profiles"
@@ -295,44 +296,10 @@ def list_profiles(extra_dirs: Iterable[Path | str] = ()) -> list[str]:
     return sorted(names)
 
 
-def _key(loc: Sequence[Any]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
-    return out
-
-
-def _allowed_keys(loc: Sequence[Any]) -> list[str]:
-    model: Any = Profile
-    for part in loc[:-1]:
-        if isinstance(part, int) or model is None:
-            continue
-        field = model.model_fields.get(part)
-        ann = field.annotation if field else None
-        model = next(
-            (
-                t
-                for t in (ann, *getattr(ann, "__args__", ()))
-                if isinstance(t, type) and issubclass(t, BaseModel)
-            ),
-            None,
-        )
-    return [k for k in (model.model_fields if model else {}) if k != "source"]
-
-
 def _problem(err: Any) -> tuple[str, str]:
     loc = [p for p in err["loc"] if p not in ("function-after[_ordered(), Range]",)]
-    key = _key(loc)
-    if err["type"] == "extra_forbidden":
-        return key, "unknown key; allowed keys here: " + ", ".join(_allowed_keys(loc))
-    if err["type"] == "missing":
-        return key, "required key is missing"
-    msg = re.sub(r"^Value error, ", "", str(err["msg"]))
-    if "input" in err and not isinstance(err["input"], dict | list):
-        shown = repr(err["input"])
-        if len(shown) <= 60:
-            msg += f" (got {shown})"
-    return key, msg
+    # `source` is filled in by the loader, never written in a profile: don't offer it.
+    return key_name(loc), describe({**err, "loc": loc}, Profile, hidden_keys=("source",))
 
 
 def parse_profile(text: str, file: str, name: str) -> Profile:

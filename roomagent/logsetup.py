@@ -12,6 +12,7 @@ import re
 import sys
 import threading
 import time
+from typing import Any
 
 _SECRET_KEY = re.compile(
     r"(?i)\b(password|passwd|pwd|token|accesstoken|access_token|pcode\d?|passcode|secret|"
@@ -36,6 +37,30 @@ def redact(text: str) -> str:
         if value in text:
             text = text.replace(value, "***")
     return _SECRET_KEY.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
+
+
+# Keys whose values never leave the agent, whatever a status or result dict holds.
+_SECRET_FIELD = re.compile(
+    r"(?i)^(?:.*_)?(password|passwd|passcode|pwd|token|accesstoken|secret|pcode\d?|"
+    r"authorization|guestpwd|livepullpwd|cookie)(?:_hash)?$"
+)
+MASK = "***"
+
+
+def scrub(value: Any) -> Any:
+    """A JSON-safe copy with secret-named fields masked and registered secrets redacted."""
+    if isinstance(value, dict):
+        return {
+            str(k): (MASK if _SECRET_FIELD.match(str(k)) and v not in (None, "") else scrub(v))
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [scrub(v) for v in value]
+    if isinstance(value, str):
+        return redact(value)
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return redact(str(value))
 
 
 def _quote(value: object) -> str:

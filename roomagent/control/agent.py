@@ -36,7 +36,7 @@ from roomagent.control.state import RoomState, RoomStateMachine, RoomView
 from roomagent.devices.checks import device_profile
 from roomagent.devices.device import Device, DeviceEvent
 from roomagent.devices.errors import DeviceError
-from roomagent.logsetup import kv
+from roomagent.logsetup import kv, scrub
 from roomagent.rooms import LinkState, RoomsChange, RoomsError, RoomsRefused, RoomsSession
 
 log = logging.getLogger("roomagent.agent")
@@ -76,7 +76,6 @@ RESTART_SECTIONS = (
     "profiles_dirs",
     "state_dir",
 )
-_SECRET_KEYS = ("password", "password_hash", "token", "secret")
 # Actions whose success no room state shows (no LED follows a booking): their result is shown
 # on the panel's message line, like a refusal but without the red blink.
 CONFIRMED_ACTIONS = ("calendar.book_now", "calendar.end_early")
@@ -93,20 +92,6 @@ def machine_id() -> str:
         return Path("/etc/machine-id").read_text().strip()[:12] or socket.gethostname()
     except OSError:
         return socket.gethostname()
-
-
-def mask_secrets(value: Any) -> Any:
-    """A copy with secret values masked; names of env variables and files stay visible."""
-    if isinstance(value, dict):
-        return {
-            k: "***"
-            if any(k == s or k.endswith("_" + s) for s in _SECRET_KEYS) and v not in (None, "")
-            else mask_secrets(v)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [mask_secrets(v) for v in value]
-    return value
 
 
 class Agent:
@@ -701,7 +686,7 @@ class Agent:
         return {"device": device, "button": button, "kind": kind, "handled": handled}
 
     def config_view(self) -> dict[str, Any]:
-        data: dict[str, Any] = mask_secrets(self.config.model_dump(mode="json"))
+        data: dict[str, Any] = scrub(self.config.model_dump(mode="json"))
         return data
 
     def watch(self, callback: Callable[[dict[str, Any]], None]) -> Callable[[], None]:

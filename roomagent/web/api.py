@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
@@ -24,7 +23,7 @@ from pydantic import ConfigDict, Field, ValidationError, validate_call
 from websockets.exceptions import ConnectionClosed
 
 from roomagent.control.actions import ACTION_NAMES, param_problems
-from roomagent.logsetup import redact, register_secret
+from roomagent.logsetup import redact, register_secret, scrub
 from roomagent.web.facade import AgentFacade
 from roomagent.web.updates import Subscriber, UpdateHub
 
@@ -53,29 +52,6 @@ ERROR_CODES: tuple[tuple[str, int], ...] = (
     ("LookupError", INVALID_PARAMS),
 )
 ACTION_FAILED = -32000
-
-# Keys whose values never leave the agent, whatever a status or result dict holds.
-_SECRET_KEY = re.compile(
-    r"(?i)^(?:.*_)?(password|passwd|passcode|pwd|token|accesstoken|secret|pcode\d?|"
-    r"authorization|guestpwd|livepullpwd|cookie)(?:_hash)?$"
-)
-MASK = "***"
-
-
-def scrub(value: Any) -> Any:
-    """A JSON-safe copy with secret-named fields masked and registered secrets redacted."""
-    if isinstance(value, dict):
-        return {
-            str(k): (MASK if _SECRET_KEY.match(str(k)) and v not in (None, "") else scrub(v))
-            for k, v in value.items()
-        }
-    if isinstance(value, list | tuple):
-        return [scrub(v) for v in value]
-    if isinstance(value, str):
-        return redact(value)
-    if value is None or isinstance(value, bool | int | float):
-        return value
-    return redact(str(value))
 
 
 def _causes(exc: BaseException) -> list[BaseException]:

@@ -34,9 +34,9 @@ from websockets.http11 import Request, Response
 
 from roomagent import __version__
 from roomagent.config.model import WebSection
-from roomagent.logsetup import kv, redact
+from roomagent.logsetup import kv, redact, scrub
 from roomagent.web import metrics
-from roomagent.web.api import ApiContext, binary_frame_error, handle_text, scrub
+from roomagent.web.api import ApiContext, binary_frame_error, handle_text
 from roomagent.web.auth import (
     Credentials,
     LoginLimiter,

@@ -32,6 +32,7 @@ from roomagent.control.actions import (
 )
 from roomagent.control.bindings import Bound, ButtonHandler, Key, build_table
 from roomagent.control.feedback import BUSY_SECONDS, NOTICE_SECONDS, PanelFeedback
+from roomagent.control.panels_view import PanelsView
 from roomagent.control.state import RoomState, RoomStateMachine, RoomView
 from roomagent.devices.checks import device_profile
 from roomagent.devices.device import Device, DeviceEvent
@@ -118,6 +119,7 @@ class Agent:
         self.last_error_at: str | None = None  # `ts` of the event that set last_error
         self.table: dict[Key, Bound] = build_table(config.bindings)
         self.handler: ButtonHandler | None = None
+        self.views = self._make_views()  # roomux: virtual panels and PTZ pads (panels_view)
         self._events: deque[dict[str, Any]] = deque(maxlen=EVENT_HISTORY)
         self._watchers: list[Callable[[dict[str, Any]], None]] = []
         self._restart = anyio.Event()
@@ -197,10 +199,16 @@ class Agent:
                 tg.start_soon(feedback.run)
             tg.start_soon(device.run)
         self.handler = ButtonHandler(self.table, self.runner, tg, self._report, self._busy)
+        self.views = self._make_views()  # roomux: after the devices, before the page
+        self.views.start(tg)
         self._start_calendar(tg)
         await self._start_web(tg)
         await self._start_discovery(tg)
         self._view_changed()
+
+    def _make_views(self) -> PanelsView:  # roomux
+        rules = lambda: self.config.feedback  # noqa: E731  (reload swaps the config)
+        return PanelsView(self.devices, lambda: self.table, rules, self._emit)
 
     def _relative(self, path: Path | None) -> Path | None:
         """Secret files named in the config are relative to the config file's folder."""
@@ -634,6 +642,7 @@ class Agent:
                     "port": section.port,
                     "online": device.online,
                     "reason": device.offline_reason,
+                    "reason_words": self.views.device_words(name),  # roomux
                     "counters": dict(device.counters),
                 }
                 for (name, device), section in zip(
@@ -643,6 +652,7 @@ class Agent:
             "calendar": _calendar_dict(calendar),
             "last_error": self.last_error,
             "last_error_at": self.last_error_at,
+            **self.views.status(),  # roomux: "panels", "cameras" (control/panels_view.py)
         }
 
     def recent_events(self, limit: int = 100) -> list[dict[str, Any]]:
@@ -666,6 +676,7 @@ class Agent:
         if target is None:
             raise LookupError(f"unknown device {device!r}; devices: {', '.join(self.devices)}")
         reply = await target.command(command, *args)
+        self.views.after_command(device, command)  # roomux: a switched camera reports again
         message = f"{device} {command} {' '.join(map(str, args))}".strip()
         self._record("api", "device", message, device=device, command=command, args=list(args))
         return {

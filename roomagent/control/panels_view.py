@@ -37,19 +37,20 @@ def offline_words(kind: str, reason: str | None, port: str) -> tuple[str, str]:
     what = "camera" if kind == "camera" else "panel"
     detail = reason or "not answering"
     text = detail.lower()
+    where = detail if port in detail else f"{port}: {detail}"  # the path once, not twice
     if reason is None or reason == "not opened yet":
         return f"Connecting to the {what}…", port
     if "no such file" in text or "not found" in text or f"errno {errno.ENOENT}" in text:
-        return f"USB adapter for the {what} not found — check the cable", f"{port}: {detail}"
+        return f"USB adapter for the {what} not found — check the cable", where
     if "busy" in text or "resource temporarily" in text or "locked" in text:
         return (
             f"The {what}'s port is in use by another program — close it (minicom, a second agent)",
-            f"{port}: {detail}",
+            where,
         )
     if "permission" in text:
         return (
             f"No permission to open the {what}'s port — add the agent's user to the dialout group",
-            f"{port}: {detail}",
+            where,
         )
     if "port lost" in text or "input/output" in text:
         return f"The {what} was unplugged — check the cable and the USB adapter", detail

@@ -6,7 +6,7 @@ Screenshots (laptop and phone) go to test-artifacts/pads-*.png.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from playwright.async_api import Page, expect
 
 from roomagent.control.agent import Agent
 from roomagent.control.demo import VirtualRoom, virtual_room
+from roomagent.sim.camera import CameraEmulator
 
 from .test_page_browser import CHROMIUM, open_page, screenshots
 
@@ -30,7 +31,7 @@ WEB_PASSWORD = "page-pw-pads-4242"
 
 
 @asynccontextmanager
-async def room_page(tmp_path: Path) -> AsyncIterator[tuple[VirtualRoom, Agent, Page]]:
+async def room_page(tmp_path: Path) -> AsyncIterator[tuple[VirtualRoom, Page]]:
     (tmp_path / "rooms.pw").write_text(ROOMS_PASSWORD + "\n")
     (tmp_path / "web.pw").write_text(WEB_PASSWORD + "\n")
     async with virtual_room(
@@ -47,7 +48,7 @@ async def room_page(tmp_path: Path) -> AsyncIterator[tuple[VirtualRoom, Agent, P
                 await agent.wait_settled()
             assert agent.web is not None
             async with open_page(agent.web.url, config.web.user, WEB_PASSWORD) as page:
-                yield room, agent, page
+                yield room, page
             tg.cancel_scope.cancel()
 
 
@@ -58,23 +59,20 @@ async def hold(page: Page, selector: str) -> None:
     await page.mouse.down()
 
 
-async def wait_for(predicate: object, seconds: float = 5.0) -> None:
-    with anyio.fail_after(seconds):
-        while not predicate():  # type: ignore[operator]
-            await anyio.sleep(0.02)
+async def wait_for(camera: CameraEmulator, predicate: Callable[[], bool]) -> None:
+    with anyio.fail_after(5):
+        await camera.wait_until(predicate)
 
 
 async def test_virtual_panel_mirrors_the_keypad_and_drives_the_room(tmp_path: Path) -> None:
-    async with room_page(tmp_path) as (room, agent, page):
+    async with room_page(tmp_path) as (room, page):
         panel = page.locator('[data-panel="panel"]')
         # What the keypad's display shows, line by line, and its buttons with their actions.
         await expect(panel.locator('.panel-line[data-line="1"]')).to_have_text("Demo room: ready")
         key1 = panel.locator('.panel-key[data-button="1"]')
         await expect(key1).to_contain_text("start meeting")
         await expect(key1).to_have_attribute("data-led", "off")
-        await expect(panel.locator('.panel-key[data-button="11"]')).to_contain_text(
-            "not assigned"
-        )
+        await expect(panel.locator('.panel-key[data-button="11"]')).to_contain_text("not assigned")
         # A tap on the page is a press on the keypad: the meeting starts, and LED 1 on the
         # page lights as it lights on the (virtual) keypad in the room.
         await key1.click()
@@ -93,9 +91,9 @@ async def test_virtual_panel_mirrors_the_keypad_and_drives_the_room(tmp_path: Pa
 
         # Held on the page, the camera-move button (7) moves the camera until let go.
         await hold(page, '[data-panel="panel"] .panel-key[data-button="7"]')
-        await wait_for(lambda: "pt" in room.camera.state.moving)
+        await wait_for(room.camera, lambda: "pt" in room.camera.state.moving)
         await page.mouse.up()
-        await wait_for(lambda: "pt" not in room.camera.state.moving)
+        await wait_for(room.camera, lambda: "pt" not in room.camera.state.moving)
 
         # The keypad's own LED change (the Rooms link lost → LED 16) shows on the page too.
         await room.sim.kill()
@@ -106,7 +104,7 @@ async def test_virtual_panel_mirrors_the_keypad_and_drives_the_room(tmp_path: Pa
 
 
 async def test_ptz_pad_moves_while_held_stores_presets_and_reports(tmp_path: Path) -> None:
-    async with room_page(tmp_path) as (room, agent, page):
+    async with room_page(tmp_path) as (room, page):
         camera = room.camera
         pad = page.locator('[data-camera="camera"]')
         # What the camera reports: power and firmware, asked when it came online.
@@ -114,13 +112,13 @@ async def test_ptz_pad_moves_while_held_stores_presets_and_reports(tmp_path: Pat
         await expect(pad.locator(".camera-report")).to_contain_text("ROM")
 
         await hold(page, '[data-camera="camera"] [data-move="up_left"]')
-        await wait_for(lambda: camera.state.moving.get("pt") is not None)
+        await wait_for(camera, lambda: camera.state.moving.get("pt") is not None)
         await page.mouse.up()
-        await wait_for(lambda: "pt" not in camera.state.moving)
+        await wait_for(camera, lambda: "pt" not in camera.state.moving)
         await hold(page, '[data-camera="camera"] [data-move="tele"]')
-        await wait_for(lambda: "zoom" in camera.state.moving)
+        await wait_for(camera, lambda: "zoom" in camera.state.moving)
         await page.mouse.up()
-        await wait_for(lambda: "zoom" not in camera.state.moving)
+        await wait_for(camera, lambda: "zoom" not in camera.state.moving)
 
         # A tap recalls a preset; a long press stores the position there.
         await pad.locator('[data-preset="4"]').click()
@@ -161,9 +159,9 @@ async def test_ptz_pad_moves_while_held_stores_presets_and_reports(tmp_path: Pat
 async def test_a_page_gone_mid_hold_leaves_no_camera_moving(tmp_path: Path) -> None:
     """The server stops a held move when its socket closes: the page cannot send a stop
     once its connection is gone, so the agent must not wait for one."""
-    async with room_page(tmp_path) as (room, agent, page):
+    async with room_page(tmp_path) as (room, page):
         camera = room.camera
         await hold(page, '[data-camera="camera"] [data-move="right"]')
-        await wait_for(lambda: camera.state.moving.get("pt") is not None)
+        await wait_for(camera, lambda: camera.state.moving.get("pt") is not None)
         await page.close()  # no pointerup, no release: the socket just closes
-        await wait_for(lambda: "pt" not in camera.state.moving)
+        await wait_for(camera, lambda: "pt" not in camera.state.moving)

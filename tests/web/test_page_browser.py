@@ -349,7 +349,7 @@ SENTENCES: list[tuple[str, str, str, dict[str, object], str]] = [
         "device",
         "cam1 preset_recall 2",
         {"device": "cam1", "command": "preset_recall", "args": [2]},
-        "Test command to cam1: preset recall 2",
+        "Camera “cam1” from the page: go to preset 2",
     ),
     (
         "rooms",

@@ -58,13 +58,13 @@ async def test_page_drives_the_real_agent_against_the_simulators(tmp_path: Path)
                 await expect(page.locator("#result")).to_have_text("Camera preset 3: done.")
                 assert camera.state.last_recalled == 3
 
-                await page.get_by_role("button", name="Start meeting").click()
+                await page.get_by_role("button", name="Start meeting", exact=True).click()
                 # The simulator's JoinMeetingCompleted event reaches the page by itself.
                 await expect(page.locator("#meeting-status")).to_contain_text("In a meeting")
                 await expect(page.locator("#meeting-code")).not_to_have_text("—")
                 await screenshots(page, "real-agent")
 
-                await page.get_by_role("button", name="Leave meeting").click()
+                await page.get_by_role("button", name="Leave meeting", exact=True).click()
                 await expect(page.locator("#meeting-status")).to_contain_text("No meeting")
 
                 # Keypad presses read as sentences, one row per action; a press the room

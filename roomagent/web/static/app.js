@@ -50,6 +50,14 @@
     macro: "macro",
     delay: "wait",
   };
+  // Device commands as a person says them (the pad's moves, power, presets).
+  const COMMAND_WORDS = {
+    pt_drive: "move", pt_stop: "stop", zoom_tele: "zoom in", zoom_wide: "zoom out", zoom_stop: "stop zooming",
+    power_on: "power on", power_off: "standby", preset_recall: "go to preset", preset_set: "store preset",
+    led: "LED", text: "text",
+  };
+  const MOVE_STARTS = ["pt_drive", "zoom_tele", "zoom_wide"];
+  const MOVE_STOPS = ["pt_stop", "zoom_stop"];
   const BUTTON_WORDS = { press: "pressed", hold: "held", release: "released" };
 
   const norm = (value) => String(value ?? "").toLowerCase().replace(/[\s-]+/g, "_");
@@ -451,8 +459,9 @@
       return [`${actionBy(ev, who)}: ${outcomeWords(ev.outcome)}`, "ok"];
     }
     if (kind === "device" && has(ev.command)) {
-      const args = Array.isArray(ev.args) && ev.args.length ? ` ${ev.args.join(" ")}` : "";
-      return [`Test command to ${device}: ${String(ev.command).replace(/_/g, " ")}${args}`, "idle"];
+      const args = Array.isArray(ev.args) && ev.args.length ? ` ${ev.args.join(" ").replace(/_/g, " ")}` : "";
+      const words = COMMAND_WORDS[ev.command] || String(ev.command).replace(/_/g, " ");
+      return [`${deviceWord(device)} “${device}” from the page: ${words}${args}`, "idle"];
     }
     if (kind === "link" && has(ev.link)) {
       if (ev.link === "ready") return ["Meeting system (Rooms client) connected", "ok"];
@@ -482,6 +491,21 @@
         row.hows.push(ev.how);
         continue;
       }
+      // A held move from the pad and its stop are one row too.
+      if (ev.kind === "device" && MOVE_STARTS.includes(ev.command)) {
+        const row = { ev, hows: [], outcome: null, ts: ev.ts, stopped: false };
+        rows.push(row);
+        open.set(`move:${ev.device}`, row);
+        continue;
+      }
+      if (ev.kind === "device" && MOVE_STOPS.includes(ev.command)) {
+        const row = open.get(`move:${ev.device}`);
+        if (row && !row.stopped) {
+          row.stopped = true;
+          row.ts = ev.ts;
+          continue;
+        }
+      }
       const row = key && (open.get(key) || open.get(`api:${keyAny}`) || open.get(keyAny));
       if (row && !row.outcome && ["action", "refused", "busy"].includes(ev.kind)) {
         row.outcome = ev;
@@ -502,6 +526,7 @@
       if (row.hows.includes("hold")) text = text.replace(/^(Virtual button \d+ on \S+|Button \d+)/, "$1 (held)");
       return [text, tone];
     }
+    if (row.stopped) return [`${describeEvent(row.ev)[0]}, then stop`, "idle"];
     if (!row.hows.length) return describeEvent(row.ev);
     const [text] = describeEvent(row.ev);
     const did = row.hows.includes("hold") ? "held" : row.hows.includes("release") ? "pressed" : "pressed";

@@ -14,8 +14,8 @@ import anyio
 import pytest
 from playwright.async_api import Page, expect
 
-from roomagent.control.agent import Agent
-from roomagent.control.demo import VirtualRoom, virtual_room
+from roomagent.app import App
+from roomagent.demo import VirtualRoom, virtual_room
 from roomagent.sim.camera import CameraEmulator
 
 from .test_page_browser import CHROMIUM, open_page, screenshots
@@ -41,11 +41,11 @@ async def room_page(tmp_path: Path) -> AsyncIterator[tuple[VirtualRoom, Page]]:
         config.web.password_file = tmp_path / "web.pw"
         config.web.port = 0
         config.state_dir = tmp_path
-        agent = Agent(config, base_dir=tmp_path)
+        agent = App(config, base_dir=tmp_path)
         async with anyio.create_task_group() as tg:
             await tg.start(agent.run)
             with anyio.fail_after(10):
-                await agent.wait_settled()
+                await agent.core.wait_settled()
             assert agent.web is not None
             async with open_page(agent.web.url, config.web.user, WEB_PASSWORD) as page:
                 yield room, page

@@ -11,20 +11,16 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import anyio
-import pytest
 from playwright.async_api import Page, expect
 
-from roomagent.app import App
 from roomagent.demo import VirtualRoom, virtual_room
 from roomagent.sim.camera import CameraEmulator
 
-from .test_page_browser import CHROMIUM, open_page, screenshots
+from .real_room import app_page
+from .test_page_browser import pytestmark as browser_marks
+from .test_page_browser import screenshots
 
-pytestmark = [
-    pytest.mark.anyio,
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
-]
+pytestmark = browser_marks  # anyio, browser, skipped without Debian's chromium
 
 ROOMS_PASSWORD = "sim-rooms-pw-pads"
 WEB_PASSWORD = "page-pw-pads-4242"
@@ -41,15 +37,8 @@ async def room_page(tmp_path: Path) -> AsyncIterator[tuple[VirtualRoom, Page]]:
         config.web.password_file = tmp_path / "web.pw"
         config.web.port = 0
         config.state_dir = tmp_path
-        agent = App(config, base_dir=tmp_path)
-        async with anyio.create_task_group() as tg:
-            await tg.start(agent.run)
-            with anyio.fail_after(10):
-                await agent.core.wait_settled()
-            assert agent.web is not None
-            async with open_page(agent.web.url, config.web.user, WEB_PASSWORD) as page:
-                yield room, page
-            tg.cancel_scope.cancel()
+        async with app_page(config, tmp_path, WEB_PASSWORD) as (_, page):
+            yield room, page
 
 
 async def hold(page: Page, selector: str) -> None:

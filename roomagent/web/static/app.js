@@ -123,12 +123,7 @@
     return `${m} min`;
   }
 
-  function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
+  const el = window.RoomPads.el; // el(tag, className, text): text always as textContent
 
   function setTone(node, tone, text) {
     node.className = node.className.replace(/\btone-\w+/g, "").trim() + ` tone-${tone}`;

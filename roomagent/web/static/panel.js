@@ -23,6 +23,15 @@ window.RoomPads = (function () {
     return node;
   }
 
+  // A card's result line: hidden until a press has something to say.
+  function resultBox() {
+    const result = el("p", "result");
+    result.hidden = true;
+    result.setAttribute("role", "status");
+    result.setAttribute("aria-live", "polite");
+    return result;
+  }
+
   // Down while the pointer (or Space/Enter) is down; `up` runs once on release, on leaving
   // the button, on cancel, and when the page loses its connection or focus.
   function holdable(button, down, up) {
@@ -129,10 +138,7 @@ window.RoomPads = (function () {
     }
     card.append(grid);
     card.append(el("p", "pad-hint muted", "Tap a button, or hold it down; lights and text are what the panel in the room shows now."));
-    const result = el("p", "result");
-    result.hidden = true;
-    result.setAttribute("role", "status");
-    card.append(result);
+    card.append(resultBox());
     return card;
   }
 
@@ -235,11 +241,7 @@ window.RoomPads = (function () {
       power.append(b);
     }
     const report = el("dl", "facts camera-report");
-    card.append(el("h3", "pad-sub", "Camera"), power, report);
-    const result = el("p", "result");
-    result.hidden = true;
-    result.setAttribute("role", "status");
-    card.append(result);
+    card.append(el("h3", "pad-sub", "Camera"), power, report, resultBox());
     return card;
   }
 
@@ -293,6 +295,7 @@ window.RoomPads = (function () {
   document.addEventListener("visibilitychange", () => document.hidden && releaseAll());
 
   return {
+    el,
     init: (d) => (deps = d),
     render,
     releaseAll,

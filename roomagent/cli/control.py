@@ -12,9 +12,12 @@ from typing import Any
 import anyio
 
 from roomagent.cli.common import EXIT_FAILED, EXIT_OK
-from roomagent.config.loader import ConfigError, load_config
+from roomagent.config.loader import ConfigError, ConfigProblem, load_config
+from roomagent.config.locate import index_lines, locate
 from roomagent.config.model import AgentConfig
+from roomagent.config.problems import key_name
 from roomagent.logsetup import kv, setup_logging
+from roomagent.web.tls import config_problems as tls_config_problems
 
 log = logging.getLogger("roomagent.run")
 
@@ -62,9 +65,21 @@ def print_problems(exc: ConfigError) -> None:
         print(str(problem), file=sys.stderr)
 
 
+def tls_problems(config: AgentConfig, path: Path) -> list[ConfigProblem]:
+    """The page's certificate files (tls = "files"): present, a pair, not expired."""
+    found = tls_config_problems(config.web, path.parent)
+    if not found:
+        return []
+    index = index_lines(path.read_text(encoding="utf-8"))
+    return [ConfigProblem(str(path), locate(index, loc), key_name(loc), m) for loc, m in found]
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.file)
+        problems = tls_problems(config, Path(args.file))
+        if problems:
+            raise ConfigError(problems)
     except ConfigError as exc:
         print_problems(exc)
         return EXIT_FAILED
@@ -150,8 +165,12 @@ def reload_config(agent: Any, path: Path, cli_log_level: str | None) -> None:
         return
     if cli_log_level is None:
         setup_logging(config.log.level)
+    # The site's certificate files are read again on every SIGHUP (a renewed certificate
+    # needs no config change); a pair that does not load keeps the current one.
+    web = getattr(agent, "web", None)
+    certificate = web.reload_tls() if web is not None else "no page"
     done = agent.reload(config, path.parent)
-    log.info("config reloaded", extra=kv(config=str(path), result=done))
+    log.info("config reloaded", extra=kv(config=str(path), result=done, tls=certificate))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -243,15 +243,24 @@ class Agent:
         web = self.config.web
         if not web.enabled:
             return
+        from roomagent.discovery.mdns import mdns_host_name
         from roomagent.web.auth import WebAuthError
         from roomagent.web.server import WebServer
+        from roomagent.web.tls import TlsConfigError, server_tls
 
         try:
             password = read_secret(
                 web.password_env, self._relative(web.password_file), what="web password"
             )
-            self.web = WebServer(self, web, password, web.password_hash)
-        except (SecretUnavailable, WebAuthError) as exc:
+            # -- tls (issue 15): the page's certificate; None on plain HTTP --
+            tls = server_tls(
+                web,
+                state_dir=self.config.state_dir,
+                base_dir=self.base_dir,
+                mdns_name=mdns_host_name(self.config.room.id or machine_id()),
+            )
+            self.web = WebServer(self, web, password, web.password_hash, tls=tls)
+        except (SecretUnavailable, WebAuthError, TlsConfigError) as exc:
             self._record("web", "error", f"diagnostics page off: {exc}", level=logging.ERROR)
             self.web = None
             return
@@ -284,6 +293,9 @@ class Agent:
             state=self.machine.view.state.value,
             interfaces=interfaces,
         )
+        # -- tls (issue 15): scheme and fingerprint for tools that pin it --
+        tls = self.web.tls_summary()
+        self.announcer.update(scheme=tls["scheme"], fp=tls.get("fingerprint"))
         tg.start_soon(self._optional, "mDNS announcement", self.announcer.run)
 
     async def _optional(self, what: str, func: Callable[[], Awaitable[None]]) -> None:

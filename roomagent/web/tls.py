@@ -267,7 +267,7 @@ def auto_pair(state_dir: Path, names: SanNames) -> tuple[Path, Path]:
     except OSError as exc:
         raise TlsConfigError(
             f"web.tls: cannot keep the certificate under {folder}: {exc.strerror} "
-            "(set state_dir, or web.tls = \"files\")"
+            '(set state_dir, or web.tls = "files")'
         ) from None
     if reason:
         log.warning(
@@ -319,8 +319,10 @@ class ServerTls:
         if left >= WARN_DAYS:
             return None
         day = self.info.not_after.date().isoformat()
-        what = "renew it (auto makes a new one at the next start)" if self.mode == "auto" else (
-            f"replace {self.keys[0]} and send SIGHUP"
+        what = (
+            "renew it (auto makes a new one at the next start)"
+            if self.mode == "auto"
+            else (f"replace {self.keys[0]} and send SIGHUP")
         )
         return f"the page's certificate expires in {max(left, 0)} days ({day}): {what}"
 

@@ -20,7 +20,6 @@ import ipaddress
 import json
 import logging
 import re
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -50,7 +49,7 @@ from roomagent.web.auth import (
 )
 from roomagent.web.facade import AgentFacade
 from roomagent.web.https import SniffingConnection, Waiting
-from roomagent.web.tls import ServerTls, TlsConfigError
+from roomagent.web.tls import ServerTls, TlsConfigError, lan_address
 from roomagent.web.updates import UpdateHub
 
 log = logging.getLogger(__name__)
@@ -85,16 +84,6 @@ def _load_assets() -> dict[str, tuple[bytes, str]]:
     return assets
 
 
-def _lan_address() -> str:
-    """The address other machines reach us on (no packet is sent by a UDP connect)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.connect(("192.0.2.1", 9))
-            return str(probe.getsockname()[0])
-        except OSError:
-            return "127.0.0.1"
-
-
 class WebServer:
     """Page + API + metrics for one agent. `await tg.start(server.run)` returns the port."""
 
@@ -127,7 +116,7 @@ class WebServer:
     def host(self) -> str:
         listen = self.config.listen
         if listen in ("", "0.0.0.0", "::"):
-            return _lan_address()
+            return lan_address() or "127.0.0.1"
         try:
             if ipaddress.ip_address(listen).version == 6:
                 return f"[{listen}]"

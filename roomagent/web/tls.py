@@ -166,14 +166,14 @@ def san_names(listen: str, mdns_name: str | None) -> SanNames:
         required.append(mdns_name.rstrip("."))
     extra: list[str] = []
     if listen in _WILDCARDS:
-        extra.append(_lan_address())
+        extra.append(lan_address())
     else:
         required.append(listen)
     unique = list(dict.fromkeys(n for n in required if n))
     return SanNames(tuple(unique), tuple(a for a in extra if a not in unique))
 
 
-def _lan_address() -> str:
+def lan_address() -> str:
     """The address other machines reach us on (no packet is sent by a UDP connect)."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         try:
@@ -190,8 +190,14 @@ def _general_name(name: str) -> x509.GeneralName:
         return x509.DNSName(name)
 
 
-def make_self_signed(names: Sequence[str], *, days: int = AUTO_VALID_DAYS) -> tuple[bytes, bytes]:
-    """(certificate PEM, key PEM): an ECDSA P-256 key and a server certificate for `names`."""
+def make_self_signed(
+    names: Sequence[str],
+    *,
+    not_before: dt.datetime | None = None,
+    not_after: dt.datetime | None = None,
+) -> tuple[bytes, bytes]:
+    """(certificate PEM, key PEM): an ECDSA P-256 key and a server certificate for `names`,
+    valid AUTO_VALID_DAYS unless told otherwise."""
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0][:64])])
     now = dt.datetime.now(dt.UTC)
@@ -201,8 +207,9 @@ def make_self_signed(names: Sequence[str], *, days: int = AUTO_VALID_DAYS) -> tu
         .issuer_name(subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))  # a box whose clock lags a little
-        .not_valid_after(now + dt.timedelta(days=days))
+        # Five minutes back: a client whose clock lags a little still accepts it.
+        .not_valid_before(not_before or now - dt.timedelta(minutes=5))
+        .not_valid_after(not_after or now + dt.timedelta(days=AUTO_VALID_DAYS))
         .add_extension(x509.SubjectAlternativeName([_general_name(n) for n in names]), False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)

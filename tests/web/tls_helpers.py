@@ -11,10 +11,6 @@ import ssl
 from pathlib import Path
 
 import anyio
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from roomagent.web.tls import make_self_signed
 
@@ -22,29 +18,7 @@ from roomagent.web.tls import make_self_signed
 def write_pair(folder: Path, stem: str = "site", **validity: dt.datetime) -> tuple[Path, Path]:
     """A certificate and key under `folder`; `not_before` / `not_after` override validity."""
     folder.mkdir(parents=True, exist_ok=True)
-    if validity:
-        key = ec.generate_private_key(ec.SECP256R1())
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "room.example")])
-        now = dt.datetime.now(dt.UTC)
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(validity.get("not_before", now - dt.timedelta(days=1)))
-            .not_valid_after(validity.get("not_after", now + dt.timedelta(days=90)))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName("room.example")]), False)
-            .sign(key, hashes.SHA256())
-        )
-        cert_pem = cert.public_bytes(serialization.Encoding.PEM)
-        key_pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    else:
-        cert_pem, key_pem = make_self_signed(["room.example", "127.0.0.1"])
+    cert_pem, key_pem = make_self_signed(["room.example", "127.0.0.1"], **validity)
     cert_path, key_path = folder / f"{stem}.crt", folder / f"{stem}.key"
     cert_path.write_bytes(cert_pem)
     key_path.write_bytes(key_pem)

@@ -11,11 +11,10 @@ from typing import Any
 
 import anyio
 
+from roomagent.app import App, load_room_config
 from roomagent.cli.common import EXIT_FAILED, EXIT_OK
-from roomagent.config.loader import ConfigError, ConfigProblem, load_config
-from roomagent.config.locate import index_lines, locate
+from roomagent.config.loader import ConfigError
 from roomagent.config.model import AgentConfig
-from roomagent.config.problems import key_name
 from roomagent.logsetup import kv, setup_logging
 from roomagent.web.tls import config_problems as tls_config_problems
 
@@ -65,21 +64,16 @@ def print_problems(exc: ConfigError) -> None:
         print(str(problem), file=sys.stderr)
 
 
-def tls_problems(config: AgentConfig, path: Path) -> list[ConfigProblem]:
-    """The page's certificate files (tls = "files"): present, a pair, not expired."""
-    found = tls_config_problems(config.web, path.parent)
-    if not found:
-        return []
-    index = index_lines(path.read_text(encoding="utf-8"))
-    return [ConfigProblem(str(path), locate(index, loc), key_name(loc), m) for loc, m in found]
+def tls_problems(config: AgentConfig, base_dir: Path) -> list[tuple[tuple[str | int, ...], str]]:
+    """[web] tls = "files": the certificate and key are there, a pair, and not expired."""
+    return tls_config_problems(config.web, base_dir)
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     try:
-        config = load_config(args.file)
-        problems = tls_problems(config, Path(args.file))
-        if problems:
-            raise ConfigError(problems)
+        # The page's certificate files too: check-config is the place to find a bad pair
+        # (at run time it turns the page off, and the room keeps working).
+        config = load_room_config(args.file, extra_checks=(tls_problems,))
     except ConfigError as exc:
         print_problems(exc)
         return EXIT_FAILED
@@ -93,7 +87,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     path = Path(args.config)
     try:
-        config = load_config(path)
+        config = load_room_config(path)
     except ConfigError as exc:
         print_problems(exc)
         return EXIT_FAILED
@@ -102,47 +96,45 @@ def cmd_run(args: argparse.Namespace) -> int:
     return anyio.run(serve_config, config, path, args.log_level)
 
 
-def status_line(agent: Any) -> str:
+def status_line(app: App) -> str:
     """The one-line STATUS= systemd shows in `systemctl status`."""
-    status = agent.status()
-    devices = status["devices"]
-    online = sum(1 for d in devices if d["online"])
+    status = app.core.status_model()
+    online = sum(1 for d in status.devices if d.online)
     return (
-        f"{status['room']['name']}: {status['room']['state']}; Rooms {status['rooms']['link']}; "
-        f"devices {online}/{len(devices)} online"
+        f"{status.room.name}: {status.room.state.value}; Rooms {status.rooms.link}; "
+        f"devices {online}/{len(status.devices)} online"
     )
 
 
 async def serve_config(config: AgentConfig, path: Path, cli_log_level: str | None) -> int:
     """Run the agent until SIGTERM/SIGINT; SIGHUP reloads `path`."""
-    from roomagent.control.agent import Agent
     from roomagent.service.notify import Notifier
 
     notifier = Notifier()
-    agent = Agent(config, base_dir=path.parent)
+    app = App(config, base_dir=path.parent)
     last_status = ""
 
     def on_update(update: dict[str, Any]) -> None:
         nonlocal last_status
         # Link, state and device changes each come with a status update; history events
-        # (every press) cannot change the line, and agent.status() is not free.
+        # (every press) cannot change the line, and the status is not free.
         if update["type"] != "status":
             return
-        line = status_line(agent)
+        line = status_line(app)
         if line != last_status:
             last_status = line
             notifier.status(line)
 
     with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
         async with anyio.create_task_group() as tg:
-            await tg.start(agent.run)
-            agent.watch(on_update)
-            notifier.ready(status_line(agent))
+            await tg.start(app.run)
+            app.core.watch(on_update)
+            notifier.ready(status_line(app))
             tg.start_soon(notifier.run_watchdog)
             log.info("agent running", extra=kv(config=str(path), room=config.room.name))
             async for signum in signals:
                 if signum == signal.SIGHUP:
-                    reload_config(agent, path, cli_log_level)
+                    reload_config(app, path, cli_log_level)
                     continue
                 log.info("stopping", extra=kv(signal=signal.Signals(signum).name))
                 notifier.stopping()
@@ -153,10 +145,10 @@ async def serve_config(config: AgentConfig, path: Path, cli_log_level: str | Non
     return EXIT_OK
 
 
-def reload_config(agent: Any, path: Path, cli_log_level: str | None) -> None:
+def reload_config(app: App, path: Path, cli_log_level: str | None) -> None:
     """SIGHUP: adopt the file if it is valid, else keep running on the old config."""
     try:
-        config = load_config(path)
+        config = load_room_config(path)
     except ConfigError as exc:
         for problem in exc.problems:
             log.error(
@@ -167,13 +159,12 @@ def reload_config(agent: Any, path: Path, cli_log_level: str | None) -> None:
         setup_logging(config.log.level)
     # The site's certificate files are read again on every SIGHUP (a renewed certificate
     # needs no config change); a pair that does not load keeps the current one.
-    web = getattr(agent, "web", None)
-    certificate = web.reload_tls() if web is not None else "no page"
-    done = agent.reload(config, path.parent)
+    certificate = app.web.reload_tls() if app.web is not None else "no page"
+    done = app.reload(config, path.parent)
     log.info("config reloaded", extra=kv(config=str(path), result=done, tls=certificate))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from roomagent.control.demo import run_demo
+    from roomagent.demo import run_demo
 
     return anyio.run(run_demo, args.duration, args.web_port)

@@ -386,7 +386,7 @@ def files_pair(settings: TlsSettings, base_dir: Path, section: str = "web") -> t
 
 def config_problems(
     settings: TlsSettings, base_dir: Path, section: str = "web"
-) -> list[tuple[tuple[str, ...], str]]:
+) -> list[tuple[tuple[str | int, ...], str]]:
     """For check-config: what is wrong with a "files" pair (auto and off have nothing to
     check before they run)."""
     if tls_mode(settings) != "files":

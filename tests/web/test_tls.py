@@ -81,7 +81,7 @@ def test_files_problems_are_one_line_naming_the_key(tmp_path: Path) -> None:
         not_after=now - dt.timedelta(days=2),
     )  # fmt: skip
 
-    def problems(**fields: object) -> list[tuple[tuple[str, ...], str]]:
+    def problems(**fields: object) -> list[tuple[tuple[str | int, ...], str]]:
         web = WebSection.model_validate({"listen": "0.0.0.0", "tls": "files", **fields})
         return config_problems(web, tmp_path)
 

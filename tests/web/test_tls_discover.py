@@ -9,8 +9,8 @@ from pathlib import Path
 import anyio
 import pytest
 
+from roomagent.app import App
 from roomagent.config.model import AgentConfig
-from roomagent.control.agent import Agent
 
 pytestmark = pytest.mark.anyio
 ROOMAGENT = [sys.executable, "-m", "roomagent"]
@@ -26,7 +26,7 @@ async def test_discover_shows_https_and_the_fingerprint(tmp_path: Path) -> None:
             "state_dir": str(tmp_path / "state"),
         }
     )
-    agent = Agent(config, base_dir=tmp_path)
+    agent = App(config, base_dir=tmp_path)
     async with anyio.create_task_group() as tg:
         await tg.start(agent.run)
         assert agent.web is not None and agent.announcer is not None

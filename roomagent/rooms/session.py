@@ -519,9 +519,13 @@ class RoomsSession:
     def _on_event(self, event: RoomsEvent) -> None:
         self.counters["events"] += 1
         if not event.known:
+            # The seed numbers events 1-8 and documents five: an undocumented one may still
+            # mean the room changed, so the mirror is queried again as after a known one.
             self.counters["unknown_events"] += 1
             self._notify(RoomsChange("event", self.link, event=event))
             log.info("rooms unknown event", extra=kv(module=event.module, event_name=event.name))
+            if self._refresh is not None:
+                self._refresh.set()
             return
         try:
             changed = self.mirror.apply_event(event)

@@ -366,6 +366,18 @@ async def test_unknown_events_passed_on_and_watchers_cannot_kill(sim: RoomsSimul
         assert session.link is LinkState.READY and len(seen) == 1
 
 
+async def test_an_unknown_event_refreshes_the_mirror(sim: RoomsSimulator) -> None:
+    """The seed numbers events 1-8 and documents five: an undocumented event may mean the
+    room changed, so the mirror is queried again, as after a known one."""
+    async with running(make_session(sim.url)) as session:
+        assert session.mirror.status is MeetingStatus.IDLE
+        queries = len(sim.calls("Query"))
+        sim.status = MeetingStatus.IN_MEETING  # changed on the client, no known event sent
+        await sim.emit_event("BrandNewThing", {"x": 1})
+        await wait_for(lambda: session.mirror.status is MeetingStatus.IN_MEETING, session)
+        assert len(sim.calls("Query")) > queries
+
+
 async def test_never_two_runs() -> None:
     async with RoomsSimulator(password=PASSWORD) as sim:
         session = make_session(sim.url)

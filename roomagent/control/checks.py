@@ -10,15 +10,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 from roomagent.config.model import AgentConfig
-from roomagent.control.actions import ACTION_MODELS, param_problems
+from roomagent.control.actions import ACTION_MODELS, HELD_ACTIONS, param_problems
 from roomagent.control.state import TEMPLATE_FIELDS
 from roomagent.devices.checks import device_profile, profile_problems
 from roomagent.devices.errors import ProfileError
 
 Problem = tuple[tuple[str | int, ...], str]
 Kind = Literal["camera", "panel"]
-# Actions that move while a button is held; a release binding could never stop them.
-HELD_ACTIONS = ("camera.move", "camera.zoom")
 
 
 def device_kinds(config: AgentConfig, base_dir: Path) -> dict[str, Kind | None]:
@@ -42,10 +40,12 @@ def _step_problems(
 ) -> list[Problem]:
     problems: list[Problem] = [((*where, *key), msg) for key, msg in param_problems(step)]
     name = step.get("action")
-    if name == "delay" and not macro:
-        problems.append(((*where, "action"), "delay only makes sense inside a macro (a list)"))
+    model = ACTION_MODELS.get(name) if isinstance(name, str) else None
+    if model is not None and model.macro_only and not macro:
+        msg = f"{name} only makes sense inside a macro (a list)"
+        problems.append(((*where, "action"), msg))
     camera = step.get("camera")
-    if name in ACTION_MODELS and isinstance(camera, str) and name.startswith("camera."):
+    if model is not None and isinstance(camera, str) and model.device_kind == "camera":
         if camera not in kinds:
             msg = f"unknown camera {camera!r}; cameras: {_names(kinds, 'camera')}"
             problems.append(((*where, "camera"), msg))

@@ -142,8 +142,9 @@ class ActionModel(BaseModel):
 
     @classmethod
     def summary(cls) -> str:
-        """The first line of the docstring, for people (the docs' table, `--help`)."""
-        return (cls.__doc__ or "").strip().splitlines()[0]
+        """The docstring's first paragraph on one line, for people (the docs' table)."""
+        first = (cls.__doc__ or "").strip().split("\n\n")[0]
+        return " ".join(line.strip() for line in first.splitlines())
 
     def newest_wins(self) -> bool:
         """A newer press supersedes a running one instead of being refused as busy (aiming a

@@ -146,7 +146,8 @@ class MeetingLeaveWaitingRoom(_MeetingAction):
 
 
 class MeetingLayout(_MeetingAction):
-    """Switch the meeting's screen layout."""
+    """Switch the screen layout (switch_type 1 grid, 2 speaker, 3 speaker variant, 4 list
+    right, 5 top L, 6 bottom L, 7 picture-in-frame)."""
 
     action: Literal["meeting.layout"]
     switch_type: int = Field(ge=1, le=7)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
@@ -28,7 +28,14 @@ def describe_param(info: FieldInfo) -> str:
     if typing.get_origin(ann) is Literal:
         return "one of " + ", ".join(repr(a) for a in typing.get_args(ann))
     if typing.get_origin(ann) in (typing.Union, types.UnionType) and args:
-        return " or ".join(describe_param(FieldInfo(annotation=a)) for a in args)
+        # The bounds (Field(ge=…, le=…)) belong to each member: `int | None` is "an integer 0-7".
+        members = [
+            FieldInfo.from_annotation(Annotated[a, *info.metadata])  # type: ignore[arg-type]
+            if info.metadata
+            else FieldInfo(annotation=a)
+            for a in args
+        ]
+        return " or ".join(describe_param(member) for member in members)
     bounds = {type(m).__name__: m for m in info.metadata}
     # `is None`, not `or`: a lower bound of 0 is falsy but real.
     low = getattr(bounds.get("Ge"), "ge", None)
@@ -110,7 +117,21 @@ def param_rows() -> list[tuple[str, str, str]]:
         for key, info in model.model_fields.items():
             if key == "action":
                 continue
-            optional = "" if info.is_required() else f" (default {info.default!r})"
+            optional = "" if info.is_required() else f" ({_default(info.default)})"
             params.append(f"`{key}`: {describe_param(info)}{optional}")
         rows.append((name, "; ".join(params) or "—", model.summary()))
     return rows
+
+
+def _default(value: object) -> str:
+    if value is None:
+        return "optional"
+    shown = str(value).lower() if isinstance(value, bool) else repr(value)
+    return f"default {shown}"
+
+
+def actions_markdown() -> str:
+    """The action table of docs/actions.md."""
+    lines = ["| action | parameters | what it does |", "|---|---|---|"]
+    lines += [f"| `{name}` | {params} | {summary} |" for name, params, summary in param_rows()]
+    return "\n".join(lines) + "\n"

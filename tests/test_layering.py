@@ -3,7 +3,7 @@ module under roomagent/, also those inside functions (a lazy import does not dod
 
 from __future__ import annotations
 
-import ast
+import re
 from pathlib import Path
 
 import roomagent
@@ -37,15 +37,21 @@ def part_of(module: str) -> str:
     return pieces[1] if len(pieces) > 1 else pieces[0]
 
 
+# Every import statement naming a roomagent module, also inside functions (indented) and
+# multi-line ones (the module is on the first line). Read as text, not with ast: ast.parse can
+# fail with a SystemError late in a long pytest run (CPython 3.11, recursion-depth bookkeeping).
+_IMPORT = re.compile(
+    r"^\s*(?:from\s+(roomagent[\w.]*)\s+import\b|import\s+(roomagent[\w.]*))", re.M
+)
+
+
 def imports(path: Path) -> list[tuple[int, str]]:
-    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    text = path.read_text(encoding="utf-8")
     found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found += [(node.lineno, alias.name) for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.append((node.lineno, node.module))
-    return [(line, name) for line, name in found if name.split(".")[0] == "roomagent"]
+    for match in _IMPORT.finditer(text):
+        line = text.count("\n", 0, match.start()) + 1
+        found.append((line, match.group(1) or match.group(2)))
+    return found
 
 
 def module_name(path: Path) -> str:
@@ -70,3 +76,24 @@ def test_every_part_imports_only_what_is_below_it() -> None:
 def test_the_simulators_serve_only_the_top() -> None:
     """sim/ is for the demo, the CLI's `sim` commands, tests and benchmarks."""
     assert all("sim" not in allowed for part, allowed in ALLOWED.items() if part != "sim")
+
+
+# Modules still over the limit, each capped near its size today (room for the work in flight),
+# to be split: the Rooms session and simulator (being hardened in parallel) and the calendar
+# and its cloud stand-in (being made provider-neutral, which splits them).
+STILL_LONG = {
+    "roomagent/rooms/session.py": 760,
+    "roomagent/sim/rooms.py": 720,
+    "roomagent/scheduling/calendar.py": 650,
+    "roomagent/sim/clouds.py": 600,
+}
+
+
+def test_no_module_is_longer_than_500_lines() -> None:
+    long = {}
+    for path in ROOT.rglob("*.py"):
+        name = str(path.relative_to(ROOT.parent))
+        lines = len(path.read_text(encoding="utf-8").splitlines())
+        if lines > STILL_LONG.get(name, 500):
+            long[name] = lines
+    assert long == {}

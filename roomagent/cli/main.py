@@ -22,9 +22,18 @@ COMMAND_MODULES = (
     "roomagent.cli.scheduling",
     "roomagent.cli.schema",
 )
+# The module that registers each command, so `roomagent run` imports only what the agent runs
+# (the calendar's HTTP client, zeroconf's browser & co. stay out of a room box's memory unless
+# configured). tests/cli/test_main.py checks it against what the modules register.
+COMMAND_HOMES = {
+    "run": "roomagent.cli.control",
+    "demo": "roomagent.cli.control",
+    "check-config": "roomagent.cli.control",
+    "schema": "roomagent.cli.schema",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="roomagent", description="Conference-room agent: Rooms client, panels, cameras."
     )
@@ -39,13 +48,29 @@ def build_parser() -> argparse.ArgumentParser:
     sim = sub.add_parser("sim", help="run a simulated Rooms client or serial device")
     sim_sub = sim.add_subparsers(dest="sim_command", metavar="DEVICE")
     sim_sub.required = True
-    for name in COMMAND_MODULES:
+    for name in modules:
         importlib.import_module(name).register(sub, sim_sub)
     return parser
 
 
+def command_modules(argv: Sequence[str]) -> Sequence[str]:
+    """Only the named command's module when it is one of COMMAND_HOMES; else every module
+    (help, usage errors and the other commands see the whole parser)."""
+    if "--help" in argv or "-h" in argv:
+        return COMMAND_MODULES
+    words = iter(argv)
+    for word in words:
+        if word == "--log-level":
+            next(words, None)  # its value, not a command
+        elif not word.startswith("-"):
+            home = COMMAND_HOMES.get(word)
+            return (home,) if home else COMMAND_MODULES
+    return COMMAND_MODULES
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(command_modules(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

@@ -36,6 +36,8 @@ from roomagent.control.state import RoomState, RoomStateMachine, RoomView
 from roomagent.devices.checks import device_profile
 from roomagent.devices.device import Device, DeviceEvent
 from roomagent.devices.errors import DeviceError
+from roomagent.fleet.bridge import BridgeSettings, FleetBridge  # fleet plane (issue 12)
+from roomagent.fleet.broker import BrokerConfigError  # fleet plane (issue 12)
 from roomagent.logsetup import kv, scrub
 from roomagent.rooms import LinkState, RoomsChange, RoomsError, RoomsRefused, RoomsSession
 
@@ -75,6 +77,7 @@ RESTART_SECTIONS = (
     "cloud",
     "profiles_dirs",
     "state_dir",
+    "mqtt",  # fleet plane (issue 12)
 )
 # Actions whose success no room state shows (no LED follows a booking): their result is shown
 # on the panel's message line, like a refusal but without the red blink.
@@ -114,6 +117,7 @@ class Agent:
         self.calendar: Any = None
         self.web: Any = None
         self.announcer: Any = None
+        self.fleet: FleetBridge | None = None  # fleet plane (issue 12)
         self.last_error: str | None = None
         self.last_error_at: str | None = None  # `ts` of the event that set last_error
         self.table: dict[Key, Bound] = build_table(config.bindings)
@@ -200,6 +204,15 @@ class Agent:
         self._start_calendar(tg)
         await self._start_web(tg)
         await self._start_discovery(tg)
+        # ---- fleet plane (issue 12): the MQTT bridge, a peer part beside the web server ----
+        self.fleet = None
+        if config.mqtt is not None:
+            try:
+                self.fleet = FleetBridge(self, BridgeSettings.from_config(config, self.base_dir))
+                tg.start_soon(self._optional, "fleet bridge", self.fleet.run)
+            except (SecretUnavailable, BrokerConfigError) as exc:
+                self._record("fleet", "error", f"fleet plane off: {exc}", level=logging.ERROR)
+        # ---- end fleet plane ----
         self._view_changed()
 
     def _relative(self, path: Path | None) -> Path | None:

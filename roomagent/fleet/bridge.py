@@ -197,26 +197,26 @@ class FleetBridge:
         self.last_error = None
         self.counters.connects += 1
         log.info("fleet broker connected", extra=kv(broker=self.settings.broker.url))
-        await client.subscribe(self.topics.cmd, qos=1)
-        await client.publish(self.topics.availability, ONLINE, qos=1, retain=True)
-        self._last_status = None
-        await self._publish_status(client)
-        self._configs = {}
-        async with anyio.create_task_group() as tg:
-            if self.settings.homeassistant:
-                tg.start_soon(self._settle_discovery, client)
-            tg.start_soon(self._status_loop, client)
-            tg.start_soon(self._event_loop, client)
-            tg.start_soon(self._message_loop, client, tg)
-            try:
-                await anyio.sleep_forever()
-            finally:
-                # A clean stop says "offline" itself; the last will covers the unclean ones.
-                with anyio.move_on_after(1.0, shield=True):
-                    try:
-                        await client.publish(self.topics.availability, OFFLINE, qos=1, retain=True)
-                    except aiomqtt.MqttError:
-                        pass
+        try:
+            await client.subscribe(self.topics.cmd, qos=1)
+            await client.publish(self.topics.availability, ONLINE, qos=1, retain=True)
+            self._last_status = None
+            await self._publish_status(client)
+            self._configs = {}
+            async with anyio.create_task_group() as tg:
+                if self.settings.homeassistant:
+                    tg.start_soon(self._settle_discovery, client)
+                tg.start_soon(self._status_loop, client)
+                tg.start_soon(self._event_loop, client)
+                tg.start_soon(self._message_loop, client, tg)
+        finally:
+            # A clean stop says "offline" itself: the client's DISCONNECT on the way out
+            # tells the broker to drop the last will, which covers only unclean ends.
+            with anyio.move_on_after(1.0, shield=True):
+                try:
+                    await client.publish(self.topics.availability, OFFLINE, qos=1, retain=True)
+                except aiomqtt.MqttError:
+                    pass
 
     # ---- status and discovery ------------------------------------------------------------
 

@@ -116,6 +116,11 @@ class Mosquitto:
 
 
 @pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"  # aiomqtt runs on asyncio only
+
+
+@pytest.fixture
 def mosquitto() -> Iterator[Mosquitto]:
     if not os.path.exists(MOSQUITTO):
         pytest.skip("Debian mosquitto is not installed")

@@ -95,6 +95,15 @@ async def wait_retained(
             await anyio.sleep(0.1)
 
 
+async def until(predicate: Any, limit: float = 10.0) -> None:
+    """Until `predicate()` holds (polled: the bridge's counters have no events to wait on)."""
+    with anyio.fail_after(limit):
+        while True:
+            if predicate():
+                return
+            await anyio.sleep(0.05)
+
+
 async def messages_on(client: aiomqtt.Client, count: int, limit: float = 10.0) -> list[Any]:
     out: list[Any] = []
     with anyio.fail_after(limit):

@@ -98,16 +98,17 @@ async def test_commands_allowed_refused_duplicated_malformed(
 ) -> None:
     async with fleet_room(
         mosquitto, "huddle-3a", tmp_path, allow_actions=["meeting.start", "meeting.leave"]
-    ) as (agent, virtual):
+    ) as (agent, _):
         # Refused: not in allow_actions; nothing runs.
-        (_, answer, _), = await command(
+        ((_, answer, _),) = await command(
             mosquitto, "huddle-3a", {"id": "c1", "action": "camera.home", "camera": "cam"}
         )
-        assert answer == {"id": "c1", "ok": False, "error": "camera.home: not allowed from the fleet"}
+        refusal = "camera.home: not allowed from the fleet"
+        assert answer == {"id": "c1", "ok": False, "error": refusal}
         assert not any(e.get("action") == "camera.home" for e in agent.recent_events())
 
         # Allowed: runs once, through the same path as the API.
-        (_, answer, _), = await command(
+        ((_, answer, _),) = await command(
             mosquitto, "huddle-3a", {"id": "c2", "action": "meeting.start"}
         )
         assert answer["id"] == "c2" and answer["ok"] is True, answer
@@ -116,7 +117,7 @@ async def test_commands_allowed_refused_duplicated_malformed(
         assert len(starts) == 1
 
         # Duplicated (QoS 1 redelivery): answered again, the same answer, not run twice.
-        (_, again, _), = await command(
+        ((_, again, _),) = await command(
             mosquitto, "huddle-3a", {"id": "c2", "action": "meeting.start"}
         )
         assert again == answer
@@ -132,13 +133,14 @@ async def test_commands_allowed_refused_duplicated_malformed(
             ({"id": "c3"}, 'command needs either "action" or "press"'),
             ({"id": "c4", "press": {"device": "panel"}}, '"press" needs "device"'),
         ]:
-            (_, answer, _), = await command(mosquitto, "huddle-3a", payload)
+            ((_, answer, _),) = await command(mosquitto, "huddle-3a", payload)
             assert answer["ok"] is False and answer["error"].startswith(reason), answer
         assert answer["id"] == "c4"
 
         # A room refusal (an allowed action the room cannot do now) in the room's words.
         await agent.perform({"action": "meeting.leave"})
-        (_, answer, _), = await command(mosquitto, "huddle-3a", {"id": "c5", "action": "meeting.leave"})
+        leave = {"id": "c5", "action": "meeting.leave"}
+        ((_, answer, _),) = await command(mosquitto, "huddle-3a", leave)
         assert answer["ok"] is False and "meeting" in answer["error"].lower(), answer
 
 

@@ -40,7 +40,11 @@ class RoomRecord:
             "name": room.get("name") or self.room,
             "online": bool(self.online),
             "state": room.get("state"),
-            "meeting": {"status": meeting.get("status"), "code": meeting.get("code")},
+            "meeting": {
+                "status": meeting.get("status"),
+                "code": meeting.get("code"),
+                "title": meeting.get("title"),
+            },
             "link": rooms.get("link"),
             "devices_offline": offline,
             "version": status.get("version"),

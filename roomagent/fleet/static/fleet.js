@@ -134,11 +134,10 @@
 
   function showBroker() {
     if (!broker) return;
-    $("broker").textContent = broker.connected ? "broker " + broker.url :
-      "broker " + broker.url + " unreachable" + (broker.error ? ": " + broker.error : "");
-    if (socket && socket.readyState === WebSocket.OPEN) {
-      broker.connected ? setConn("Live", "live") : setConn("Broker unreachable", "down");
-    }
+    const b = $("broker");
+    b.textContent = broker.connected ? "Broker " + broker.url :
+      "Broker unreachable: " + (broker.error || broker.url);
+    b.className = broker.connected ? "conn conn-live" : "conn conn-down";
   }
 
   function onMessage(msg) {

@@ -1,0 +1,105 @@
+"""Simulated rooms on a broker: lightweight MQTT clients publishing the agent's real payloads
+(the status shape of Agent.status(), availability with a last will, history events).
+
+For the fleet page test and bench/fleet.py; a real agent publishes the same topics.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import aiomqtt
+
+from roomagent import __version__
+from roomagent.fleet.broker import Broker
+from roomagent.fleet.topics import OFFLINE, ONLINE, RoomTopics
+
+
+def room_status(
+    room_id: str,
+    *,
+    name: str | None = None,
+    state: str = "idle",
+    link: str = "ready",
+    offline: tuple[str, ...] = (),
+    meeting_code: str | None = None,
+    meeting_title: str | None = None,
+    version: str = __version__,
+) -> dict[str, Any]:
+    """A status as Agent.status() builds it, for a room with a camera and a keypad."""
+    devices = [
+        {
+            "name": device,
+            "kind": kind,
+            "profile": profile,
+            "port": f"/dev/serial/by-id/{device}",
+            "online": device not in offline,
+            "reason": "port closed" if device in offline else None,
+            "counters": {"frames_in": 0, "errors": 0},
+        }
+        for device, kind, profile in (
+            ("camera", "camera", "sony-visca"),
+            ("panel", "panel", "ascii-keypad"),
+        )
+    ]
+    in_meeting = state == "in_meeting"
+    return {
+        "version": version,
+        "uptime_s": 3600.0,
+        "room": {
+            "name": name or room_id,
+            "id": room_id,
+            "state": state,
+            "devices_offline": sorted(offline),
+        },
+        "rooms": {"link": link, "url": "ws://127.0.0.1:6295", "last_error": None},
+        "meeting": {
+            "status": "in_meeting" if in_meeting else "idle",
+            "code": meeting_code if in_meeting else None,
+            "title": meeting_title,
+            "host_present": in_meeting,
+        },
+        "devices": devices,
+        "calendar": None,
+        "last_error": None,
+        "last_error_at": None,
+    }
+
+
+def room_event(message: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "ts": datetime.now().astimezone().isoformat(timespec="milliseconds"),
+        "source": "agent",
+        "kind": "info",
+        "message": message,
+        **fields,
+    }
+
+
+class SimulatedRoom:
+    """One room's MQTT client: `async with room:` connects and goes online."""
+
+    def __init__(self, broker: Broker, topics: RoomTopics, keepalive: int = 30) -> None:
+        self.topics = topics
+        will = aiomqtt.Will(topics.availability, OFFLINE, qos=1, retain=True)
+        ident = f"sim-{topics.site}-{topics.room}"
+        self.client = broker.client(ident, keepalive=keepalive, will=will)
+
+    async def __aenter__(self) -> SimulatedRoom:
+        await self.client.__aenter__()
+        await self.client.publish(self.topics.availability, ONLINE, qos=1, retain=True)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        try:
+            await self.client.publish(self.topics.availability, OFFLINE, qos=1, retain=True)
+        finally:
+            await self.client.__aexit__(None, None, None)
+
+    async def status(self, status: dict[str, Any]) -> None:
+        await self.client.publish(self.topics.status, json.dumps(status), qos=1, retain=True)
+
+    async def event(self, event: dict[str, Any]) -> None:
+        await self.client.publish(self.topics.events, json.dumps(event), qos=1)

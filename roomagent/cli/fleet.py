@@ -21,15 +21,17 @@ from roomagent.config.model import WebSection
 from roomagent.config.secrets import SecretUnavailable, read_secret
 from roomagent.fleet.broker import Broker, BrokerConfigError, parse_broker
 from roomagent.fleet.commands import PRESS
-from roomagent.fleet.server import FleetPageServer
+from roomagent.fleet.feed import BrokerFeed
 from roomagent.fleet.tools import BrokerUnreachable, NoAnswer, call, change_line, collect, watch
 from roomagent.fleet.view import Change
 from roomagent.logsetup import register_secret
 from roomagent.web.auth import WebAuthError
+from roomagent.web.fleet_page import FleetPageServer
 
 USERNAME_ENV = "ROOMAGENT_MQTT_USERNAME"
 PASSWORD_ENV = "ROOMAGENT_MQTT_PASSWORD"
 DEFAULT_LISTEN = "127.0.0.1:8090"
+FLEET_ASSETS = "roomagent.fleet"  # the page's files: roomagent/fleet/static
 
 
 def register(sub: Any, sim_sub: Any) -> None:
@@ -223,12 +225,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         file = base / file
     try:
         password = read_secret(section.password_env, file, what="page password")
-        server = FleetPageServer(broker, section, password, section.password_hash, args.prefix)
+        feed = BrokerFeed(broker, args.prefix)
+        server = FleetPageServer(feed, section, password, section.password_hash, FLEET_ASSETS)
     except (SecretUnavailable, WebAuthError) as exc:
         raise CliError(str(exc)) from None
 
     async def run() -> None:
         async with anyio.create_task_group() as tg:
+            tg.start_soon(feed.run)
             port = await tg.start(server.run)
             print(f"fleet page: http://{server.host}:{port}/", flush=True)
 

@@ -13,8 +13,6 @@ from typing import Any
 import aiomqtt
 
 from roomagent import __version__
-from roomagent.fleet.broker import Broker
-from roomagent.fleet.topics import OFFLINE, ONLINE, RoomTopics
 
 
 def room_status(
@@ -28,7 +26,8 @@ def room_status(
     meeting_title: str | None = None,
     version: str = __version__,
 ) -> dict[str, Any]:
-    """A status as Agent.status() builds it, for a room with a camera and a keypad."""
+    """A status as the room core builds it (roomagent.control.model.RoomStatus, which the
+    tests validate it against), for a room with a camera and a keypad."""
     devices = [
         {
             "name": device,
@@ -54,7 +53,7 @@ def room_status(
             "state": state,
             "devices_offline": sorted(offline),
         },
-        "rooms": {"link": link, "url": "ws://127.0.0.1:6295", "last_error": None},
+        "rooms": {"link": link, "url": "ws://127.0.0.1:6295", "last_error": None, "counters": {}},
         "meeting": {
             "status": "in_meeting" if in_meeting else "idle",
             "code": meeting_code if in_meeting else None,
@@ -63,6 +62,7 @@ def room_status(
         },
         "devices": devices,
         "calendar": None,
+        "actions": {},
         "last_error": None,
         "last_error_at": None,
     }
@@ -79,27 +79,30 @@ def room_event(message: str, **fields: Any) -> dict[str, Any]:
 
 
 class SimulatedRoom:
-    """One room's MQTT client: `async with room:` connects and goes online."""
+    """One room's MQTT client (made by the caller, e.g. `Broker.client(…)`, with its will
+    of `offline` on `{base}/availability`): `async with room:` connects and goes online."""
 
-    def __init__(self, broker: Broker, topics: RoomTopics, keepalive: int = 30) -> None:
-        self.topics = topics
-        will = aiomqtt.Will(topics.availability, OFFLINE, qos=1, retain=True)
-        ident = f"sim-{topics.site}-{topics.room}"
-        self.client = broker.client(ident, keepalive=keepalive, will=will)
+    def __init__(self, client: aiomqtt.Client, base: str) -> None:
+        self.client = client
+        self.base = base  # "{prefix}/{site}/{room}"
 
     async def __aenter__(self) -> SimulatedRoom:
         await self.client.__aenter__()
-        await self.client.publish(self.topics.availability, ONLINE, qos=1, retain=True)
+        await self.client.publish(f"{self.base}/availability", "online", qos=1, retain=True)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         try:
-            await self.client.publish(self.topics.availability, OFFLINE, qos=1, retain=True)
+            await self.client.publish(f"{self.base}/availability", "offline", qos=1, retain=True)
         finally:
             await self.client.__aexit__(None, None, None)
 
     async def status(self, status: dict[str, Any]) -> None:
-        await self.client.publish(self.topics.status, json.dumps(status), qos=1, retain=True)
+        await self.client.publish(f"{self.base}/status", json.dumps(status), qos=1, retain=True)
 
     async def event(self, event: dict[str, Any]) -> None:
-        await self.client.publish(self.topics.events, json.dumps(event), qos=1)
+        await self.client.publish(f"{self.base}/events", json.dumps(event), qos=1)
+
+
+def room_will(base: str) -> aiomqtt.Will:
+    return aiomqtt.Will(f"{base}/availability", "offline", qos=1, retain=True)

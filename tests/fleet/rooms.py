@@ -12,9 +12,9 @@ from typing import Any
 import aiomqtt
 import anyio
 
+from roomagent.app import App
 from roomagent.config.model import MqttSection, RoomSection
-from roomagent.control.agent import Agent
-from roomagent.control.demo import VirtualRoom, virtual_room
+from roomagent.demo import VirtualRoom, virtual_room
 from roomagent.fleet.broker import Broker
 
 from .conftest import Mosquitto, room_password
@@ -39,8 +39,9 @@ def mqtt_section(mosquitto: Mosquitto, room: str, base: Path, **options: Any) ->
 @asynccontextmanager
 async def fleet_room(
     mosquitto: Mosquitto, room: str, base: Path, **options: Any
-) -> AsyncIterator[tuple[Agent, VirtualRoom]]:
-    """A running agent for `room` with `[mqtt]` pointing at the broker."""
+) -> AsyncIterator[tuple[App, VirtualRoom]]:
+    """A running agent (the App; its room core is `.core`, its bridge `.fleet`) for `room`
+    with `[mqtt]` pointing at the broker."""
     folder = base / room
     folder.mkdir(exist_ok=True)
     secret = folder / "rooms.pw"
@@ -55,12 +56,12 @@ async def fleet_room(
                 "state_dir": folder,
             }
         )
-        agent = Agent(config, base_dir=folder)
+        app = App(config, base_dir=folder)
         async with anyio.create_task_group() as tg:
-            await tg.start(agent.run)
+            await tg.start(app.run)
             with anyio.fail_after(10):
-                await agent.wait_settled()
-            yield agent, virtual
+                await app.core.wait_settled()
+            yield app, virtual
             tg.cancel_scope.cancel()
 
 

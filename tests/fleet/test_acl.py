@@ -43,7 +43,7 @@ async def test_a_room_cannot_command_another_room(mosquitto: Mosquitto, tmp_path
                 pass
             await anyio.sleep(1.0)
         assert agent.fleet is not None and agent.fleet.counters.commands == 0
-        assert not any(e.get("action") == "meeting.start" for e in agent.recent_events())
+        assert not any(e.get("action") == "meeting.start" for e in agent.core.recent_events())
         held = await retained(mosquitto.broker(), "roomagent/hq/board-1/availability")
         assert held["roomagent/hq/board-1/availability"] == b"online"
 

@@ -33,7 +33,7 @@ async def test_two_agents_publish_retained_status_that_is_the_api_status(
         assert held["roomagent/hq/huddle-3a/availability"] == b"online"
         assert held["roomagent/hq/board-1/availability"] == b"online"
         status = json.loads(held["roomagent/hq/huddle-3a/status"])
-        api = agent_a.status()
+        api = agent_a.core.status()
         # The same JSON as the API's status (no third shape); only the uptime moves on.
         assert set(status) == set(api)
         assert {k: v for k, v in status.items() if k != "uptime_s"} == {
@@ -64,7 +64,7 @@ async def test_status_follows_a_change_and_events_stream(
         topic, event = got[0]
         assert topic == "roomagent/hq/huddle-3a/events"
         assert {"ts", "source", "kind", "message"} <= set(event)
-        assert event in [json.loads(json.dumps(e)) for e in agent.recent_events()]
+        assert event in [json.loads(json.dumps(e)) for e in agent.core.recent_events()]
         await wait_retained(
             operator,
             "roomagent/hq/huddle-3a/status",
@@ -105,7 +105,7 @@ async def test_commands_allowed_refused_duplicated_malformed(
         )
         refusal = "camera.home: not allowed from the fleet"
         assert answer == {"id": "c1", "ok": False, "error": refusal}
-        assert not any(e.get("action") == "camera.home" for e in agent.recent_events())
+        assert not any(e.get("action") == "camera.home" for e in agent.core.recent_events())
 
         # Allowed: runs once, through the same path as the API.
         ((_, answer, _),) = await command(
@@ -113,7 +113,7 @@ async def test_commands_allowed_refused_duplicated_malformed(
         )
         assert answer["id"] == "c2" and answer["ok"] is True, answer
         assert answer["result"]["action"] == "meeting.start"
-        starts = [e for e in agent.recent_events() if e.get("action") == "meeting.start"]
+        starts = [e for e in agent.core.recent_events() if e.get("action") == "meeting.start"]
         assert len(starts) == 1
 
         # Duplicated (QoS 1 redelivery): answered again, the same answer, not run twice.
@@ -121,7 +121,7 @@ async def test_commands_allowed_refused_duplicated_malformed(
             mosquitto, "huddle-3a", {"id": "c2", "action": "meeting.start"}
         )
         assert again == answer
-        starts = [e for e in agent.recent_events() if e.get("action") == "meeting.start"]
+        starts = [e for e in agent.core.recent_events() if e.get("action") == "meeting.start"]
         assert len(starts) == 1
         assert agent.fleet is not None and agent.fleet.counters.commands_duplicate == 1
 
@@ -138,7 +138,7 @@ async def test_commands_allowed_refused_duplicated_malformed(
         assert answer["id"] == "c4"
 
         # A room refusal (an allowed action the room cannot do now) in the room's words.
-        await agent.perform({"action": "meeting.leave"})
+        await agent.core.perform({"action": "meeting.leave"})
         leave = {"id": "c5", "action": "meeting.leave"}
         ((_, answer, _),) = await command(mosquitto, "huddle-3a", leave)
         assert answer["ok"] is False and "meeting" in answer["error"].lower(), answer

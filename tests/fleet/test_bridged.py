@@ -55,9 +55,9 @@ async def test_agent_on_a_site_broker_is_seen_and_commanded_centrally(
         view = await collect(operator)
         (row,) = view.rows()
         assert (row["room_id"], row["site"], row["online"]) == ("huddle-3a", "hq", True)
-        assert row["version"] == agent.status()["version"]
+        assert row["version"] == agent.core.status()["version"]
         answer = await call(operator, "huddle-3a", {"action": "meeting.start"}, answer_within=20)
         assert answer["ok"] is True, answer
         await until(
-            lambda: any(e.get("action") == "meeting.start" for e in agent.recent_events())
+            lambda: any(e.get("action") == "meeting.start" for e in agent.core.recent_events())
         )

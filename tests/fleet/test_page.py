@@ -4,16 +4,20 @@ by site, a room's last events; /metrics per-room gauges; the diagnostics page's 
 from __future__ import annotations
 
 import base64
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 from playwright.async_api import expect
 
 from roomagent.config.model import WebSection
-from roomagent.fleet.server import FleetPageServer
-from roomagent.fleet.topics import RoomTopics
-from roomagent.sim.fleet import SimulatedRoom, room_event, room_status
+from roomagent.control.model import RoomStatus
+from roomagent.fleet.feed import BrokerFeed
+from roomagent.sim.fleet import SimulatedRoom, room_event, room_status, room_will
+from roomagent.web.fleet_page import FleetPageServer
 from tests.web.test_page_browser import CHROMIUM, open_page, screenshots
 
 from .conftest import Mosquitto
@@ -28,26 +32,38 @@ USER = "facilities"
 PASSWORD = "fleet-page-pw-2718"
 
 
-def page_server(mosquitto: Mosquitto) -> FleetPageServer:
+@asynccontextmanager
+async def page_server(mosquitto: Mosquitto) -> AsyncIterator[tuple[FleetPageServer, BrokerFeed]]:
+    """`roomagent fleet serve` as the CLI composes it: the broker feed and the page."""
+    feed = BrokerFeed(mosquitto.broker())
     section = WebSection(listen="127.0.0.1", port=0, user=USER)
-    return FleetPageServer(mosquitto.broker(), section, PASSWORD, None)
+    server = FleetPageServer(feed, section, PASSWORD, None, "roomagent.fleet")
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(feed.run)
+        await tg.start(server.run)
+        yield server, feed
+        tg.cancel_scope.cancel()
 
 
 async def test_fleet_page_live_problems_first_filter_and_events(
     mosquitto: Mosquitto, tmp_path: Path
 ) -> None:
-    server = page_server(mosquitto)
-    lab = SimulatedRoom(mosquitto.broker("lab-2"), RoomTopics("roomagent", "annex", "lab-2"))
+    base = "roomagent/annex/lab-2"
+    lab = SimulatedRoom(mosquitto.broker("lab-2").client("sim-lab-2", will=room_will(base)), base)
     async with (
         fleet_room(mosquitto, "huddle-3a", tmp_path) as (agent, virtual),
         lab,
-        server.running(),
+        page_server(mosquitto) as (server, feed),
     ):
         broken = room_status("lab-2", name="Lab 2", link="disconnected", offline=("camera",))
-        assert set(broken) == set(agent.status())  # the simulated payload is the real shape
+        # The simulated payload is the real shape: the room model accepts it, same keys.
+        assert RoomStatus.model_validate(broken).model_dump(mode="json").keys() == broken.keys()
+        assert set(broken) == set(agent.core.status())
         await lab.status(broken)
+        await until(lambda: len(feed.rows()) == 2 and feed.connected)
+        # Events are not retained: the feed sees those published once it follows the broker.
         await lab.event(room_event("camera offline: port closed", device="camera"))
-        await until(lambda: len(server.view.rooms) == 2 and server.broker_connected)
+        await until(lambda: bool(feed.events("annex/lab-2")))
 
         async with open_page(server.url, USER, PASSWORD) as page:
             rows = page.locator("#room-rows tr")
@@ -107,10 +123,9 @@ async def test_fleet_page_live_problems_first_filter_and_events(
 
 
 async def test_page_says_when_the_broker_is_unreachable(mosquitto: Mosquitto) -> None:
-    server = page_server(mosquitto)
     mosquitto.stop()
-    async with server.running():
-        await until(lambda: server.broker_error is not None)
+    async with page_server(mosquitto) as (server, feed):
+        await until(lambda: feed.error is not None)
         async with open_page(server.url, USER, PASSWORD) as page:
             await expect(page.locator("#broker")).to_contain_text("Broker unreachable: ")
             await expect(page.locator("#broker")).to_contain_text("refused the connection")

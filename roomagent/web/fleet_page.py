@@ -1,8 +1,10 @@
 """`roomagent fleet serve`: the fleet page and `/metrics` for every room on the broker.
 
 It is the diagnostics server (roomagent.web.server.WebServer) with other content: the same
-login, rate limit, Origin rule, security headers and session cookie, its own static files
-(roomagent/fleet/static), its own live socket at /api and fleet-wide gauges at /metrics.
+login, rate limit, Origin rule, security headers and session cookie, the fleet's static
+files (roomagent/fleet/static, named by the caller), its own live socket at /api and
+fleet-wide gauges at /metrics. The rooms come from a FleetFeed (roomagent.fleet.feed
+implements it), as the diagnostics page's room comes from the AgentFacade.
 
 Socket protocol (JSON text frames): the server sends `{"type": "snapshot", "rooms": [row…],
 "broker": {...}}` once, then `{"type": "rooms", "rooms": [changed rows]}` batches and
@@ -15,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 import anyio.abc
@@ -27,17 +29,38 @@ from websockets.http11 import Request, Response
 
 from roomagent import __version__
 from roomagent.config.model import WebSection
-from roomagent.fleet.broker import Broker
-from roomagent.fleet.tools import BrokerUnreachable, watch
-from roomagent.fleet.view import Change, FleetView
-from roomagent.logsetup import kv, scrub
+from roomagent.logsetup import scrub
 from roomagent.web.server import WebServer, load_assets
 
 log = logging.getLogger("roomagent.fleet.page")
 
 PUSH_INTERVAL_S = 0.05  # changes within 50 ms go to a page as one batch
-RETRY_S = 2.0  # the broker gone: try again this often (the page says so meanwhile)
 MAX_REQUEST = 4096  # the page only asks for a room's events
+
+
+class FleetFeed(Protocol):
+    """Every room as the broker shows it (roomagent.fleet.feed.BrokerFeed)."""
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One summary per room (room_id, site, online, state, link, devices_offline, …),
+        problems first."""
+        ...
+
+    def row(self, key: str) -> dict[str, Any] | None:
+        """The summary of room "site/room", None when it is gone."""
+        ...
+
+    def events(self, key: str) -> list[dict[str, Any]]:
+        """That room's last events, newest last."""
+        ...
+
+    def broker_state(self) -> dict[str, Any]:
+        """{url, connected, error}."""
+        ...
+
+    def watch(self, watcher: Callable[[str | None], None]) -> Callable[[], None]:
+        """`watcher(key)` when a room changed, `watcher(None)` when the broker's state did."""
+        ...
 
 
 class _PageFacade:
@@ -78,71 +101,39 @@ class _Page:
 class FleetPageServer(WebServer):
     def __init__(
         self,
-        broker: Broker,
+        feed: FleetFeed,
         web_config: WebSection,
         password: str | None,
         password_hash: str | None,
-        prefix: str = "roomagent",
+        assets_package: str,
         **options: Any,
     ) -> None:
         super().__init__(_PageFacade(), web_config, password, password_hash, **options)
-        self.broker = broker
-        self.view = FleetView(prefix)
-        self.assets = load_assets("roomagent.fleet")
-        self.broker_connected = False
-        self.broker_error: str | None = None
+        self.feed = feed
+        self.assets = load_assets(assets_package)
         self.pages: set[_Page] = set()
         self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(_FleetCollector(self))
+        self.registry.register(_FleetCollector(feed))
 
     async def run(
         self, *, task_status: anyio.abc.TaskStatus[int] = anyio.TASK_STATUS_IGNORED
     ) -> None:
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(self._follow_broker)
-            port = await tg.start(super().run)
-            task_status.started(port)
+        unwatch = self.feed.watch(self._on_change)
+        try:
+            await super().run(task_status=task_status)
+        finally:
+            unwatch()
 
-    # ---- the broker side -----------------------------------------------------------------
-
-    async def _follow_broker(self) -> None:
-        while True:
-            try:
-                await watch(
-                    self.broker,
-                    self._on_change,
-                    prefix=self.view.prefix,
-                    view=self.view,
-                    ready=lambda: self._broker_state(True, None),
-                )
-            except BrokerUnreachable as exc:
-                self._broker_state(False, str(exc))
-            await anyio.sleep(RETRY_S)
-
-    def _broker_state(self, connected: bool, error: str | None) -> None:
-        if (connected, error) != (self.broker_connected, self.broker_error):
-            log.info(
-                "fleet broker %s",
-                "connected" if connected else "unreachable",
-                extra=kv(broker=self.broker.url, error=error),
-            )
-        self.broker_connected, self.broker_error = connected, error
+    def _on_change(self, key: str | None) -> None:
         for page in self.pages:
-            page.broker_changed = True
-            page.wake.set()
-
-    def _on_change(self, change: Change) -> None:
-        for page in self.pages:
-            page.dirty.add(change.record.key)
+            if key is None:
+                page.broker_changed = True
+            else:
+                page.dirty.add(key)
             page.wake.set()
 
     def _broker_info(self) -> dict[str, Any]:
-        return {
-            "type": "broker",
-            "url": self.broker.url,
-            "connected": self.broker_connected,
-            "error": self.broker_error,
-        }
+        return {"type": "broker", **self.feed.broker_state()}
 
     # ---- HTTP: everything the base serves, with the fleet's /metrics ---------------------
 
@@ -164,7 +155,7 @@ class FleetPageServer(WebServer):
         try:
             await self._send(
                 connection,
-                {"type": "snapshot", "rooms": self.view.rows(), "broker": self._broker_info()},
+                {"type": "snapshot", "rooms": self.feed.rows(), "broker": self._broker_info()},
             )
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._push, connection, page)
@@ -186,8 +177,9 @@ class FleetPageServer(WebServer):
             await anyio.sleep(PUSH_INTERVAL_S)
             page.wake = anyio.Event()
             keys, page.dirty = page.dirty, set()
-            rows = [self.view.rooms[k].summary() for k in keys if k in self.view.rooms]
-            gone = [k for k in keys if k not in self.view.rooms]
+            found = {k: self.feed.row(k) for k in keys}
+            rows = [row for row in found.values() if row is not None]
+            gone = [k for k, row in found.items() if row is None]
             if rows or gone:
                 await self._send(connection, {"type": "rooms", "rooms": rows, "gone": gone})
             if page.broker_changed:
@@ -200,13 +192,14 @@ class FleetPageServer(WebServer):
             data = json.loads(message) if len(message) <= MAX_REQUEST else None
         except ValueError:
             data = None
-        record = self.view.rooms.get(str(data.get("room"))) if isinstance(data, dict) else None
         if not isinstance(data, dict) or data.get("get") != "events":
             self.counters.api_errors += 1
             await self._send(connection, {"type": "error", "error": 'expected {"get": "events"}'})
             return
-        events = list(record.events) if record is not None else []
-        await self._send(connection, {"type": "events", "room": data.get("room"), "events": events})
+        room = str(data.get("room"))
+        await self._send(
+            connection, {"type": "events", "room": room, "events": self.feed.events(room)}
+        )
 
     async def _send(self, connection: ServerConnection, frame: dict[str, Any]) -> None:
         await connection.send(json.dumps(scrub(frame), ensure_ascii=False))
@@ -216,8 +209,8 @@ class _FleetCollector:
     """Per-room gauges read from the view at scrape time (a room that left leaves no
     stale series behind)."""
 
-    def __init__(self, server: FleetPageServer) -> None:
-        self.server = server
+    def __init__(self, feed: FleetFeed) -> None:
+        self.feed = feed
 
     def collect(self) -> Any:
         labels = ["site", "room"]
@@ -235,7 +228,8 @@ class _FleetCollector:
                 "roomagent_fleet_room_in_meeting", "1 while in a meeting", labels=labels
             ),
         }
-        for row in self.server.view.rows():
+        rows = self.feed.rows()
+        for row in rows:
             key = [row["site"], row["room_id"]]
             families["up"].add_metric(key, 1.0 if row["online"] else 0.0)
             families["link"].add_metric(key, 1.0 if row["link"] == "ready" else 0.0)
@@ -243,8 +237,8 @@ class _FleetCollector:
             families["meeting"].add_metric(key, 1.0 if row["state"] == "in_meeting" else 0.0)
         yield from families.values()
         rooms = GaugeMetricFamily("roomagent_fleet_rooms", "rooms known to the broker")
-        rooms.add_metric([], float(len(self.server.view.rooms)))
+        rooms.add_metric([], float(len(rows)))
         yield rooms
         connected = GaugeMetricFamily("roomagent_fleet_broker_connected", "1 when connected")
-        connected.add_metric([], 1.0 if self.server.broker_connected else 0.0)
+        connected.add_metric([], 1.0 if self.feed.broker_state()["connected"] else 0.0)
         yield connected

@@ -39,7 +39,7 @@ from websockets.asyncio.client import connect
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from idle import cpu_seconds, memory_kib
+from idle import measure_run
 from stats import pct
 
 from roomagent.demo import ROOMS_PASSWORD_ENV, WEB_PASSWORD_ENV, demo_config_source, virtual_room
@@ -226,27 +226,11 @@ async def agent_cost(port: int, seconds: float) -> dict[str, dict[str, float]]:
                     "BENCH_MQTT_PW": "pw-room-0000",
                     "PYTHONPATH": str(ROOT),
                 }
-                proc = await anyio.open_process(
-                    [sys.executable, "-m", "roomagent", "run", "--config", str(config)],
-                    env=env,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-                try:
-                    await anyio.sleep(4.0)
-                    assert proc.returncode is None, "roomagent run exited early"
-                    cpu0, wall0 = cpu_seconds(proc.pid), time.monotonic()
-                    await anyio.sleep(seconds)
-                    cpu1, wall1 = cpu_seconds(proc.pid), time.monotonic()
-                    mem = memory_kib(proc.pid)
-                finally:
-                    proc.terminate()
-                    with anyio.fail_after(10):
-                        await proc.wait()
+                cpu_s, wall_s, mem = await measure_run(config, env, seconds, settle=4.0)
                 results[label] = {
                     "rss_mib": mem["VmRSS"] / 1024,
-                    "cpu_pct": 100 * (cpu1 - cpu0) / (wall1 - wall0),
-                    "cpu_ms": 1000 * (cpu1 - cpu0),
+                    "cpu_pct": 100 * cpu_s / wall_s,
+                    "cpu_ms": 1000 * cpu_s,
                 }
     return results
 
@@ -378,6 +362,9 @@ async def main(rooms: int, workers: int, seconds: float, agent_seconds: float) -
         print(f"  broker: {rate_in:.0f} msg/s in, {rate_out:.0f} msg/s out")
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
+        for proc in procs:
+            with anyio.move_on_after(10):
+                await proc.wait()
 
         cost = await agent_cost(port, agent_seconds)
         for label, figures in cost.items():
@@ -394,7 +381,10 @@ async def main(rooms: int, workers: int, seconds: float, agent_seconds: float) -
     finally:
         for proc in procs:
             if proc.returncode is None:
-                proc.kill()
+                try:
+                    proc.kill()
+                except ProcessLookupError:
+                    pass  # already gone (SIGTERM above)
         broker_proc.terminate()
         broker_proc.wait(10)
         shutil.rmtree(folder, ignore_errors=True)

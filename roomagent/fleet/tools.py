@@ -18,7 +18,7 @@ from roomagent.fleet.topics import RoomTopics, fleet_filters
 from roomagent.fleet.view import Change, FleetView
 
 # Retained messages come in one burst right after the subscription; the burst is over when
-# the line has been quiet this long (a broker sends no "end of retained" marker).
+# no retained message has come for this long (a broker sends no "end of retained" marker).
 QUIET_S = 0.5
 
 
@@ -50,13 +50,19 @@ async def collect(
             await client.subscribe(
                 [(f, 1) for f in fleet_filters(prefix, site, ("availability", "status"))]
             )
-            with anyio.move_on_after(limit):
-                while True:
-                    with anyio.move_on_after(quiet) as idle:
-                        message = await anext(client.messages)
-                        view.apply(message.topic.value, _payload(message))
-                    if idle.cancelled_caught:
-                        break
+            deadline = anyio.current_time() + limit
+            last_retained = anyio.current_time()
+            while True:
+                wait = min(last_retained + quiet, deadline) - anyio.current_time()
+                if wait <= 0:
+                    break
+                with anyio.move_on_after(wait):
+                    message = await anext(client.messages)
+                    view.apply(message.topic.value, _payload(message))
+                    # Live changes (a busy fleet sends some every few ms) are applied but
+                    # do not hold the end back: only the retained burst is waited for.
+                    if message.retain:
+                        last_retained = anyio.current_time()
     except aiomqtt.MqttError as exc:
         raise BrokerUnreachable(f"{broker.url}: {mqtt_error_words(exc)}") from None
     return view

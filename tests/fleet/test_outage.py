@@ -103,6 +103,18 @@ async def test_broker_restarted_without_persistence_gets_everything_again(
         await until(lambda: not len(fleet.outbox))
 
 
+def quiet_bridge(mosquitto: Mosquitto, room: QuietRoom, base: float, cap: float) -> FleetBridge:
+    """A bridge for board-1 with a short backoff, HA discovery off."""
+    settings = BridgeSettings(
+        broker=mosquitto.broker("board-1"),
+        topics=RoomTopics("roomagent", "hq", "board-1"),
+        homeassistant=False,
+        backoff_base=base,
+        backoff_cap=cap,
+    )
+    return FleetBridge(room, settings, seed=1)
+
+
 class QuietRoom:
     """The smallest room the bridge can serve: a fixed status, events on demand."""
 
@@ -139,14 +151,7 @@ async def test_outage_buffer_keeps_the_newest_and_counts_the_dropped(
     mosquitto: Mosquitto,
 ) -> None:
     room = QuietRoom()
-    settings = BridgeSettings(
-        broker=mosquitto.broker("board-1"),
-        topics=RoomTopics("roomagent", "hq", "board-1"),
-        homeassistant=False,
-        backoff_base=0.1,
-        backoff_cap=0.3,
-    )
-    bridge = FleetBridge(room, settings, seed=1)
+    bridge = quiet_bridge(mosquitto, room, 0.1, 0.3)
     bridge.outbox = Outbox(limit=5)
     mosquitto.stop()
     operator = mosquitto.broker()
@@ -185,14 +190,7 @@ def test_backoff_grows_to_the_cap_with_jitter() -> None:
 async def test_reconnects_with_backoff_until_the_broker_comes(mosquitto: Mosquitto) -> None:
     mosquitto.stop()
     room = QuietRoom()
-    settings = BridgeSettings(
-        broker=mosquitto.broker("board-1"),
-        topics=RoomTopics("roomagent", "hq", "board-1"),
-        homeassistant=False,
-        backoff_base=0.05,
-        backoff_cap=0.4,
-    )
-    bridge = FleetBridge(room, settings, seed=3)
+    bridge = quiet_bridge(mosquitto, room, 0.05, 0.4)
     async with anyio.create_task_group() as tg:
         tg.start_soon(bridge.run)
         await anyio.sleep(1.5)

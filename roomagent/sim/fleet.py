@@ -63,6 +63,8 @@ def room_status(
         "devices": devices,
         "calendar": None,
         "actions": {},
+        "panels": [],  # the page's keypad view: optional, empty as for a room without one
+        "cameras": [],
         "last_error": None,
         "last_error_at": None,
     }

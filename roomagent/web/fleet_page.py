@@ -135,6 +135,9 @@ class FleetPageServer(WebServer):
     def _broker_info(self) -> dict[str, Any]:
         return {"type": "broker", **self.feed.broker_state()}
 
+    def _status_for_metrics(self) -> None:
+        return None  # no room of its own: /metrics is the fleet's (below)
+
     # ---- HTTP: everything the base serves, with the fleet's /metrics ---------------------
 
     async def _route(self, connection: ServerConnection, request: Request) -> Response | None:

@@ -18,6 +18,7 @@ from roomagent.control.model import RoomStatus
 from roomagent.fleet.feed import BrokerFeed
 from roomagent.sim.fleet import SimulatedRoom, room_event, room_status, room_will
 from roomagent.web.fleet_page import FleetPageServer
+from roomagent.web.tls import server_tls
 from tests.web.test_page_browser import CHROMIUM, open_page, screenshots
 
 from .conftest import Mosquitto
@@ -131,3 +132,23 @@ async def test_page_says_when_the_broker_is_unreachable(mosquitto: Mosquitto) ->
             await expect(page.locator("#broker")).to_contain_text("refused the connection")
             await expect(page.locator("#empty")).to_be_visible()
             await screenshots(page, "fleet-broker-down")
+
+
+async def test_fleet_page_serves_the_diagnostics_pages_tls(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    """`[web] tls` applies to the fleet page too: HTTPS, HSTS, the secure cookie."""
+    section = WebSection(listen="127.0.0.1", port=0, user=USER, tls="auto")
+    tls = server_tls(section, state_dir=tmp_path, base_dir=tmp_path)
+    feed = BrokerFeed(mosquitto.broker())
+    server = FleetPageServer(feed, section, PASSWORD, None, "roomagent.fleet", tls=tls)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(feed.run)
+        await tg.start(server.run)
+        assert server.url.startswith("https://")
+        async with httpx.AsyncClient(verify=False) as http:
+            reply = await http.get(server.url + "session", auth=(USER, PASSWORD))
+        assert reply.status_code == 200
+        assert "Strict-Transport-Security" in reply.headers
+        assert "Secure" in reply.headers["set-cookie"]
+        tg.cancel_scope.cancel()

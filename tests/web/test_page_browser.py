@@ -85,6 +85,7 @@ def booked_day() -> dict[str, object]:
 
     def booking(title: str, start: int, end: int, code: str | None) -> dict[str, object]:
         return {
+            "order_id": f"order-{title.lower().replace(' ', '-')}",
             "title": title,
             "start": (now + timedelta(minutes=start)).isoformat(),
             "end": (now + timedelta(minutes=end)).isoformat(),
@@ -167,6 +168,7 @@ async def test_page_reconnects_by_itself(agent: SmallAgent) -> None:
 def free_room_with_booking_in(minutes: int) -> dict[str, object]:
     now = datetime.now().astimezone().replace(second=0, microsecond=0)
     upcoming = {
+        "order_id": "order-design-crit",
         "title": "Design crit",
         "start": (now + timedelta(minutes=minutes)).isoformat(),
         "end": (now + timedelta(minutes=minutes + 30)).isoformat(),
@@ -349,7 +351,7 @@ SENTENCES: list[tuple[str, str, str, dict[str, object], str]] = [
         "device",
         "cam1 preset_recall 2",
         {"device": "cam1", "command": "preset_recall", "args": [2]},
-        "Test command to cam1: preset recall 2",
+        "Camera “cam1” from the page: go to preset 2",
     ),
     (
         "rooms",
@@ -389,7 +391,11 @@ async def test_event_sentences_come_from_fields_not_wording(
         for (source, kind, _, fields, _), message in zip(SENTENCES, messages, strict=True):
             agent._event(source, kind, message, **fields)
         events = page.locator("#events .event-message")
-        await expect(events).to_have_text([sentence for *_, sentence in reversed(SENTENCES)])
+        # A press and what its action did are one row: "Button 3 pressed" folds into
+        # "Button 3 → leave meeting: done".
+        folded = ["Button 3 pressed"]
+        shown = [sentence for *_, sentence in reversed(SENTENCES) if sentence not in folded]
+        await expect(events).to_have_text(shown)
         # Nothing is lost: the agent's own message is the line's tooltip.
         leave = page.locator("#events li", has_text="Button 3 → leave meeting")
         await expect(leave).to_have_attribute("title", messages[3])

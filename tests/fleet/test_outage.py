@@ -203,3 +203,15 @@ async def test_reconnects_with_backoff_until_the_broker_comes(mosquitto: Mosquit
             mosquitto.broker(), "roomagent/hq/board-1/availability", lambda v: v == "online"
         )
         tg.cancel_scope.cancel()
+
+
+async def test_an_unreadable_broker_password_turns_the_fleet_plane_off_not_the_room(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    missing = tmp_path / "nowhere" / "mqtt.pw"
+    async with fleet_room(mosquitto, "huddle-3a", tmp_path, password_file=missing) as (app, v):
+        assert app.fleet is None
+        events = [e["message"] for e in app.core.recent_events()]
+        assert any(m.startswith("fleet plane off: MQTT password: cannot read") for m in events)
+        await v.panel.tap(1)  # the room itself works
+        await until(lambda: app.core.status()["room"]["state"] == "in_meeting")

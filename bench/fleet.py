@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -323,18 +324,24 @@ async def main(rooms: int, workers: int, seconds: float, agent_seconds: float) -
         floor: list[float] = []
         stop = anyio.Event()
 
-        started = time.time()  # changes sent before (retained, or queued) do not count
+        before = await sys_counters(port)
+        started = time.time()  # changes sent before do not count (the page's neither)
+        watching_from = [float("inf")]  # set once the watch has subscribed
 
         def on_change(change: Change) -> None:
+            # A change sent before the subscription comes in the retained burst: not a
+            # latency, so only those sent once the watch is subscribed count.
             if change.kind == "status" and change.record.status:
                 t = sent_at(change.record.status)
-                if t is not None and t >= started:
+                if t is not None and t >= watching_from[0]:
                     watch_lat.append(time.time() - t)
 
-        before = await sys_counters(port)
+        def subscribed() -> None:
+            watching_from[0] = time.time()
+
         w0 = time.monotonic()
         async with anyio.create_task_group() as tg:
-            tg.start_soon(watch, operator, on_change)
+            tg.start_soon(partial(watch, operator, on_change, ready=subscribed))
             tg.start_soon(raw_floor, port, floor, stop)
             page_url = f"http://127.0.0.1:{page_port}/"
             tg.start_soon(page_latency, page_url, page_lat, stop, started)

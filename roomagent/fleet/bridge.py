@@ -44,6 +44,7 @@ log = logging.getLogger("roomagent.fleet")
 STATUS_MIN_INTERVAL = 0.25  # "coalesced to at most a few per second"
 DISCOVERY_SETTLE_S = 1.0  # time for the broker's retained configs to arrive after subscribing
 MAX_CONCURRENT_COMMANDS = 8  # a join can take seconds; more wait (and QoS 1 holds them)
+MAX_QUEUED_COMMANDS = 1000
 BACKOFF_BASE_S = 1.0
 BACKOFF_CAP_S = 60.0
 
@@ -181,7 +182,14 @@ class FleetBridge:
     def _client(self) -> aiomqtt.Client:
         will = aiomqtt.Will(self.topics.availability, OFFLINE, qos=1, retain=True)
         ident = f"roomagent-{self.topics.site}-{self.topics.room}"
-        return self.settings.broker.client(ident, keepalive=self.settings.keepalive, will=will)
+        return self.settings.broker.client(
+            ident,
+            keepalive=self.settings.keepalive,
+            will=will,
+            # A flood of commands must not grow memory without bound: beyond this many
+            # waiting, new ones are dropped (QoS 1 senders see no answer and may retry).
+            max_queued_incoming_messages=MAX_QUEUED_COMMANDS,
+        )
 
     def _lost(self, reason: str) -> None:
         if self.connected:

@@ -80,6 +80,7 @@
     }
     body.replaceChildren(fragment);
     $("empty").hidden = rooms.size > 0;
+    $("rooms").hidden = rooms.size === 0;
     $("count-rooms").textContent = String(rooms.size);
     $("count-problems").textContent = String(rows.filter((r) => r.problems.length).length);
     $("count-meeting").textContent = String(rows.filter((r) => r.state === "in_meeting").length);

@@ -84,6 +84,7 @@ _TYPE_WORDS = {
     "model_attributes_type": "must be a table",
     "path_type": "must be a file path in quotes",
 }
+_SCALARS = {"int_type", "int_parsing", "float_type", "float_parsing", "bool_type", "bool_parsing"}
 _BOUNDS = {
     "greater_than_equal": ("ge", "must be at least {}"),
     "greater_than": ("gt", "must be more than {}"),
@@ -106,10 +107,16 @@ def in_words(err: Any) -> str:
         return f"must be one of {expected}".rstrip()
     if kind in _BOUNDS and _BOUNDS[kind][0] in ctx:
         key, words = _BOUNDS[kind]
-        return words.format(ctx[key])
+        bound = ctx[key]
+        return words.format(
+            int(bound) if isinstance(bound, float) and bound.is_integer() else bound
+        )
     if kind in _TYPE_WORDS:
-        quoted = isinstance(err.get("input"), str) and kind not in ("string_type", "path_type")
+        quoted = isinstance(err.get("input"), str) and kind in _SCALARS
         return _TYPE_WORDS[kind] + (", not text in quotes" if quoted else "")
+    if kind == "is_instance_of":
+        wanted = str(ctx.get("class", ""))
+        return "must be a file path in quotes" if wanted == "Path" else f"must be a {wanted}"
     return re.sub(r"^(Value|Assertion) error, ", "", str(err["msg"]))
 
 

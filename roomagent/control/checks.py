@@ -51,7 +51,8 @@ def _names(kinds: dict[str, Kind | None], kind: Kind) -> str:
 def _step_problems(
     step: dict[str, Any], where: tuple[str | int, ...], kinds: dict[str, Kind | None], macro: bool
 ) -> list[Problem]:
-    problems: list[Problem] = [((*where, *key), msg) for key, msg in param_problems(step)]
+    found = param_problems(step, strict=True)
+    problems: list[Problem] = [((*where, *key), msg) for key, msg in found]
     name = step.get("action")
     if name == "delay" and not macro:
         problems.append(((*where, "action"), "delay only makes sense inside a macro (a list)"))

@@ -388,6 +388,7 @@ class WebServer:
                     # Stop the updates; requests already running (a join) finish on their
                     # own rather than being cut off half-way because a page closed.
                     ctx.unsubscribe()
+                    await ctx.release_held()  # a page gone mid-hold leaves no camera moving
         finally:
             self._sockets.discard(scope)
             self.counters.api_connections -= 1

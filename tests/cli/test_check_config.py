@@ -10,20 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.control.test_checks import DEVICES as TWO_DEVICES
 from tests.web.tls_helpers import write_pair
 
-ROOT = Path(__file__).resolve().parents[1]
-DEVICES = """
-[[devices]]
-name = "panel"
-port = "/dev/ttyUSB0"
-profile = "generic-ascii-keypad"
-
-[[devices]]
-name = "cam"
-port = "/dev/ttyUSB1"
-profile = "sony-visca"
-
+ROOT = Path(__file__).resolve().parents[2]
+# The two devices the binding checks' tests use, and three more profiles.
+DEVICES = (
+    TWO_DEVICES
+    + """
 [[devices]]
 name = "pelco"
 port = "/dev/ttyUSB2"
@@ -39,6 +33,7 @@ name = "kramer"
 port = "/dev/ttyUSB4"
 profile = "kramer-p3000-keypad"
 """
+)
 # Validator wording that must never reach a person.
 INTERNALS = ("should", "pattern", "Input", "Traceback", "validation error", "pydantic", "^")
 

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "roomagent.cli.web",
     "roomagent.cli.scheduling",
     "roomagent.cli.schema",
+    "roomagent.cli.fleet",
 )
 # The module that registers each command, so `roomagent run` imports only what the agent runs
 # (the calendar's HTTP client, zeroconf's browser & co. stay out of a room box's memory unless

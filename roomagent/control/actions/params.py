@@ -78,14 +78,15 @@ def _problems(name: str, model: type[ActionModel], exc: ValidationError) -> list
     return problems
 
 
-def param_problems(data: Mapping[str, Any]) -> list[Problem]:
-    """Problems with one action dict, as (key path inside the dict, message)."""
+def param_problems(data: Mapping[str, Any], *, strict: bool = False) -> list[Problem]:
+    """Problems with one action dict, as (key path inside the dict, message). `strict`: no
+    coercion (a config file's `preset = "3"` is an error, as every config value is)."""
     name = data.get("action")
     model = REGISTRY.get(name) if isinstance(name, str) else None
     if model is None:
         return _unknown(name)
     try:
-        model.model_validate(dict(data))
+        model.model_validate(dict(data), strict=strict)
     except ValidationError as exc:
         return _problems(str(name), model, exc)
     return []

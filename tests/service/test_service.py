@@ -198,9 +198,12 @@ async def test_run_against_a_room_stops_cleanly_on_sigterm(
         try:
             sock.setblocking(False)
             with anyio.fail_after(10):
-                while True:
-                    await anyio.wait_readable(sock)
-                    if b"READY=1" in sock.recv(4096):
+                ready = False
+                while True:  # READY, then every device online (on a busy machine the camera
+                    await anyio.wait_readable(sock)  # can come up after the panel)
+                    datagram = sock.recv(4096)
+                    ready = ready or b"READY=1" in datagram
+                    if ready and b"devices 2/2 online" in datagram:
                         break
                 while room.sim.connection_count == 0 or not room.panel.text.get(1):
                     await room.panel.wait_change()

@@ -10,9 +10,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from roomagent.config.files import CONFIG_MAX_BYTES, FileProblem, read_text_file
 from roomagent.config.locate import index_lines, locate
 from roomagent.config.model import AgentConfig
 from roomagent.config.problems import describe, key_name
+from roomagent.config.secrets import secret_file_problems
 
 # Checks that need other packages (the profiles exist, the actions are known). Each returns
 # a list of (key path, message). A fixed list, so every caller of load_config gets every
@@ -28,7 +30,7 @@ def _all_checkers() -> list[Checker]:
     from roomagent.control.checks import binding_problems
     from roomagent.devices.checks import profile_problems
 
-    return [profile_problems, binding_problems]
+    return [secret_file_problems, profile_problems, binding_problems]
 
 
 @dataclass(frozen=True)
@@ -57,9 +59,13 @@ def parse_config(text: str, file: str = "<config>", base: Path | None = None) ->
         line = int(m.group(1)) if m else None
         detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
         raise ConfigError([ConfigProblem(file, line, "", f"not valid TOML: {detail}")]) from None
+    except RecursionError:  # tomllib recurses per nesting level: `a = [[[[…` 100k deep
+        raise ConfigError([ConfigProblem(file, None, "", "not valid TOML: nested too deeply")])
     index = index_lines(text)
     try:
         config = AgentConfig.model_validate(data)
+    except RecursionError:
+        raise ConfigError([ConfigProblem(file, None, "", "values nested too deeply")]) from None
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -80,10 +86,7 @@ def parse_config(text: str, file: str = "<config>", base: Path | None = None) ->
 def load_config(path: Path | str) -> AgentConfig:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        problem = ConfigProblem(str(path), None, "", f"cannot read: {exc.strerror}")
-        raise ConfigError([problem]) from None
-    except UnicodeDecodeError:
-        raise ConfigError([ConfigProblem(str(path), None, "", "not UTF-8 text")]) from None
+        text, _mode = read_text_file(path, CONFIG_MAX_BYTES)
+    except FileProblem as exc:
+        raise ConfigError([ConfigProblem(str(path), None, "", str(exc))]) from None
     return parse_config(text, str(path), path.parent)

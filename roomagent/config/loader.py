@@ -60,7 +60,8 @@ def parse_config(text: str, file: str = "<config>", base: Path | None = None) ->
         detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
         raise ConfigError([ConfigProblem(file, line, "", f"not valid TOML: {detail}")]) from None
     except RecursionError:  # tomllib recurses per nesting level: `a = [[[[…` 100k deep
-        raise ConfigError([ConfigProblem(file, None, "", "not valid TOML: nested too deeply")])
+        problem = ConfigProblem(file, None, "", "not valid TOML: nested too deeply")
+        raise ConfigError([problem]) from None
     index = index_lines(text)
     try:
         config = AgentConfig.model_validate(data)

@@ -42,7 +42,6 @@ from roomagent.rooms.errors import (
 )
 from roomagent.rooms.mirror import MeetingMirror
 from roomagent.rooms.models import (
-    SECRET_KEYS,
     ActionParams,
     MeetingModule,
     RoomsEvent,
@@ -616,9 +615,9 @@ class RoomsSession:
         module: str = "Meeting",
     ) -> RoomsEvent | None:
         """Call/Meeting ACTION. wait=False → None once accepted; wait=True → the outcome event."""
+        # The passcode in args is masked by its field wherever it is shown (never registered
+        # as a secret: "456" would then mask every meeting code holding it).
         spec, args = validate_action(action, params)
-        for key in SECRET_KEYS:  # a meeting passcode must not reach a log line
-            register_secret(getattr(args, key, None))
         self._require_ready()
         self.counters["calls"] += 1
         waiter: _OutcomeWaiter | None = None

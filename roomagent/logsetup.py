@@ -20,7 +20,7 @@ from typing import Any, TextIO
 _SECRET_KEY = re.compile(
     r"(?i)\b(password|passwd|pwd|token|accesstoken|access_token|pcode\d?|passcode|secret|"
     r"authorization|meeting_password|guestpwd|livepullpwd|cookie)"
-    r"(\"?\s*[=:]\s*\"?)([^\s\",}&]+)"
+    r"(\\?\"?\s*[=:]\s*\\?\"?)([^\s\\\",}&]+)"
 )
 # A header line as websockets logs it at debug ("> Authorization: Basic cnQ6…"): the whole
 # value goes, scheme and credential alike; a Cookie line loses every value.
@@ -126,34 +126,44 @@ def _quote(value: object) -> str:
     return text
 
 
-def _mask_header_args(record: logging.LogRecord) -> None:
-    """websockets logs each handshake header as ("> %s: %s", name, value): mask by name."""
+FRAME_SHOWN = 300  # characters of a WebSocket text frame shown in a debug line
+
+
+def _mask_library_args(record: logging.LogRecord) -> None:
+    """websockets' debug lines, masked by field: each handshake header comes as
+    ("> %s: %s", name, value), and a frame as ("> %s", frame) whose repr cuts the middle out
+    of the text (a passcode could stay while its key is cut off). So a secret header's value
+    goes, and a text frame is shown redacted first, then shortened."""
     args = record.args
-    if (
-        isinstance(args, tuple)
-        and len(args) == 2
-        and isinstance(record.msg, str)
-        and record.msg.endswith("%s: %s")
-        and str(args[0]).lower() in SECRET_HEADERS
-    ):
+    if not isinstance(args, tuple) or not isinstance(record.msg, str):
+        return
+    if len(args) == 2 and record.msg.endswith("%s: %s") and str(args[0]).lower() in SECRET_HEADERS:
         record.args = (args[0], MASK)
+    elif len(args) == 1 and record.msg.endswith("%s"):
+        frame = args[0]
+        data = getattr(frame, "data", None)
+        kind = getattr(getattr(frame, "opcode", None), "name", "")
+        if kind == "TEXT" and isinstance(data, bytes | bytearray | memoryview):
+            text = redact(bytes(data).decode("utf-8", errors="replace"))
+            shown = text if len(text) <= FRAME_SHOWN else text[:FRAME_SHOWN] + "…"
+            record.args = (f"TEXT {shown} [{len(data)} bytes]",)
 
 
 class LogfmtFormatter(logging.Formatter):
     """`ts=… level=… logger=… msg="…" key=value …` — one line per record."""
 
     def format(self, record: logging.LogRecord) -> str:
-        _mask_header_args(record)
+        _mask_library_args(record)
         ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(record.created))
         parts = [
             f"ts={ts}.{int(record.msecs):03d}",
             f"level={record.levelname.lower()}",
             f"logger={record.name}",
-            f"msg={_quote(record.getMessage())}",
+            f"msg={_quote(redact(record.getMessage()))}",
         ]
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
-            parts.extend(f"{k}={_quote(v)}" for k, v in fields.items())
+            parts.extend(f"{k}={_quote(redact(str(v)))}" for k, v in fields.items())
         if record.exc_info and record.levelno >= logging.ERROR:
             exc = record.exc_info[1]
             parts.append(f"error={_quote(f'{type(exc).__name__}: {exc}')}")

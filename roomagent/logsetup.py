@@ -28,6 +28,11 @@ _SECRET_HEADER = re.compile(
     r"(?i)\b(proxy-authorization|authorization|set-cookie|cookie|sec-websocket-protocol)"
     r"(:\s*)([^\"\n]*)"
 )
+# httpcore (under httpx) logs headers as a list of (b'Name', b'value') tuples at debug.
+_SECRET_HEADER_TUPLE = re.compile(
+    r"(?i)(b?['\"](?:proxy-authorization|authorization|set-cookie|cookie|"
+    r"sec-websocket-protocol)['\"],\s*b?['\"])([^'\"]*)"
+)
 SECRET_HEADERS = frozenset(
     {"authorization", "proxy-authorization", "cookie", "set-cookie", "sec-websocket-protocol"}
 )
@@ -73,6 +78,7 @@ def redact(text: str) -> str:
     if known is not None:
         text = known.sub("***", text)
     text = _SECRET_HEADER.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
+    text = _SECRET_HEADER_TUPLE.sub(lambda m: f"{m.group(1)}***", text)
     return _SECRET_KEY.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
 
 

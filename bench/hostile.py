@@ -36,7 +36,7 @@ from websockets.asyncio.client import connect
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from roomagent.config.model import WebSection
-from roomagent.control.demo import (
+from roomagent.demo import (
     ROOMS_PASSWORD_ENV,
     WEB_PASSWORD_ENV,
     demo_config_source,

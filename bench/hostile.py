@@ -25,7 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,8 @@ import httpx
 from websockets.asyncio.client import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from web_api import StaticAgent
 
 from roomagent.config.model import WebSection
 from roomagent.demo import (
@@ -58,10 +59,11 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-class EventsAgent:
-    """The web facade with a long event history (what `events` returns is realistic)."""
+class EventsAgent(StaticAgent):
+    """The bench facade with a long event history (what `events` returns is realistic)."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.history = [
             {
                 "at": "2026-12-01T10:00:00",
@@ -73,26 +75,8 @@ class EventsAgent:
             for n in range(1000)
         ]
 
-    def status(self) -> dict[str, Any]:
-        return {"version": "bench", "room": {"name": "Bench", "state": "idle"}}
-
     def recent_events(self, limit: int = 100) -> list[dict[str, Any]]:
         return self.history[-limit:]
-
-    async def perform(self, action: dict[str, Any]) -> dict[str, Any]:
-        return {}
-
-    async def device_command(self, device: str, command: str, args: list[Any]) -> Any:
-        return {}
-
-    async def press(self, device: str, button: int, kind: str = "press") -> None:
-        return None
-
-    def config_view(self) -> dict[str, Any]:
-        return {}
-
-    def watch(self, callback: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
-        return lambda: None
 
 
 async def healthz_probe(url: str, stop: anyio.Event, worst: list[float]) -> None:

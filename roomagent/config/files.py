@@ -17,7 +17,12 @@ SECRET_MAX_BYTES = 4096  # a password or token; a certificate bundle is not a se
 
 
 class FileProblem(Exception):
-    """Why a file cannot be used, in words that follow its name (never its content)."""
+    """Why a file cannot be used, in words (never its content): `cannot read PATH: why` or
+    `PATH is …`; `reason` is the part without the path."""
+
+    def __init__(self, path: Path, reason: str, *, unreadable: bool = False) -> None:
+        self.reason = f"cannot read: {reason}" if unreadable else reason
+        super().__init__(f"cannot read {path}: {reason}" if unreadable else f"{path} {reason}")
 
 
 def read_text_file(path: Path, max_bytes: int) -> tuple[str, int]:
@@ -26,15 +31,15 @@ def read_text_file(path: Path, max_bytes: int) -> tuple[str, int]:
     try:
         fd = os.open(path, flags)
     except OSError as exc:
-        raise FileProblem(f"cannot read it: {exc.strerror or 'error'}") from None
+        raise FileProblem(path, exc.strerror or "error", unreadable=True) from None
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
-            raise FileProblem("is a folder, not a file")
+            raise FileProblem(path, "is a folder, not a file")
         if not stat.S_ISREG(info.st_mode):
-            raise FileProblem("is not a regular file (a device, FIFO or socket)")
+            raise FileProblem(path, "is not a regular file (a device, FIFO or socket)")
         if info.st_size > max_bytes:
-            raise FileProblem(f"is too big ({info.st_size} bytes; at most {max_bytes})")
+            raise FileProblem(path, f"is too big ({info.st_size} bytes; at most {max_bytes})")
         data = b""
         while len(data) <= max_bytes:
             chunk = os.read(fd, max_bytes + 1 - len(data))
@@ -42,14 +47,14 @@ def read_text_file(path: Path, max_bytes: int) -> tuple[str, int]:
                 break
             data += chunk
     except OSError as exc:
-        raise FileProblem(f"cannot read it: {exc.strerror or 'error'}") from None
+        raise FileProblem(path, exc.strerror or "error", unreadable=True) from None
     finally:
         os.close(fd)
     if len(data) > max_bytes:
-        raise FileProblem(f"is too big (more than {max_bytes} bytes)")
+        raise FileProblem(path, f"is too big (more than {max_bytes} bytes)")
     if b"\0" in data:
-        raise FileProblem("holds binary data, not text")
+        raise FileProblem(path, "holds binary data, not text")
     try:
         return data.decode("utf-8"), stat.S_IMODE(info.st_mode)
     except UnicodeDecodeError:
-        raise FileProblem("is not UTF-8 text") from None
+        raise FileProblem(path, "is not UTF-8 text") from None

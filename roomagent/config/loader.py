@@ -87,7 +87,7 @@ def load_config(path: Path | str, *, checks: Sequence[Checker] = ()) -> AgentCon
     try:
         text, _mode = read_text_file(path, CONFIG_MAX_BYTES)
     except FileProblem as exc:
-        raise ConfigError([ConfigProblem(str(path), None, "", str(exc))]) from None
+        raise ConfigError([ConfigProblem(str(path), None, "", exc.reason)]) from None
     # The secret files it names are on this disk too: checked with it, by every caller.
     checks = [secret_file_problems, *checks]
     return parse_config(text, str(path), path.parent, checks=checks)

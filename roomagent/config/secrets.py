@@ -33,11 +33,11 @@ def secret_from_file(path: Path, what: str) -> str:
     try:
         text, mode = read_text_file(path, SECRET_MAX_BYTES)
     except FileProblem as exc:
-        raise SecretUnavailable(f"{what}: {path}: {exc}") from None
+        raise SecretUnavailable(f"{what}: {exc}") from None
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if len(lines) > 1:
         raise SecretUnavailable(
-            f"{what}: {path}: holds {len(lines)} lines; a secret file holds the secret alone"
+            f"{what}: {path} holds {len(lines)} lines; a secret file holds the secret alone"
         )
     if mode & stat.S_IROTH:
         log.warning(

@@ -100,12 +100,12 @@ def _special_files(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     big = tmp_path / "big.pw"
     big.write_text("x" * 100_000)
     secrets = {
-        "dev-zero": ("/dev/zero", "/dev/zero: is not a regular file"),
+        "dev-zero": ("/dev/zero", "/dev/zero is not a regular file"),
         "binary": (str(binary), "holds binary data"),
         "fifo-secret": (str(fifo), "is not a regular file"),
         "shadow-like": (str(shadow), "holds 2 lines"),
         "oversized": (str(big), "is too big"),
-        "missing": (str(tmp_path / "nope"), "cannot read it"),
+        "missing": (str(tmp_path / "nope"), "cannot read"),
     }
     cases: dict[str, tuple[Path, str]] = {}
     for name, (secret, says) in secrets.items():

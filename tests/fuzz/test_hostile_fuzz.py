@@ -191,7 +191,7 @@ def test_any_bytes_as_a_secret_file_give_a_secret_or_a_plain_error(
     try:
         value = secret_from_file(path, "rooms.password_file")
     except SecretUnavailable as exc:
-        assert str(exc).startswith(f"rooms.password_file: {path}: ")
+        assert str(exc).startswith("rooms.password_file: ") and str(path) in str(exc)
         assert "\n" not in str(exc)
         return
     assert "\n" not in value and "\0" not in value

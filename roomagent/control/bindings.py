@@ -14,7 +14,7 @@ import functools
 import logging
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 from anyio.abc import TaskGroup
@@ -23,6 +23,7 @@ from roomagent.config.model import BindingSection
 from roomagent.control.actions import (
     Action,
     ActionError,
+    ActionNotApplicable,
     ActionRunner,
     HeldAction,
     parse_action,
@@ -87,8 +88,16 @@ class _Held:
     started: anyio.Event = field(default_factory=anyio.Event)
 
 
-# report(device, button, label, error message or None, result — or where it failed)
-Report = Callable[[str, int, str, str | None, str], None]
+class Report(Protocol):
+    """report(device, button, label, error message or None, result — or where it failed);
+    `not_applicable`: refused locally, the room not in a state for it (a wrong press)."""
+
+    def __call__(
+        self, device: str, button: int, label: str, error: str | None, result: str,
+        not_applicable: bool = False,
+    ) -> None: ...  # fmt: skip
+
+
 # busy(device, button, label): a press of a key whose action is still running was not started
 Busy = Callable[[str, int, str], None]
 Job = Callable[[], Coroutine[Any, Any, None]]
@@ -209,7 +218,8 @@ class ButtonHandler:
             else:
                 result = await self.runner.run(bound.steps[0])
         except ActionError as exc:
-            self._report(device, button, bound.label, exc.message, exc.where)
+            local = isinstance(exc, ActionNotApplicable)
+            self._report(device, button, bound.label, exc.message, exc.where, local)
         else:
             self._report(device, button, bound.label, None, result)
         finally:

@@ -266,8 +266,11 @@ class RoomCore(CoreHost):
 
     # ---- outputs --------------------------------------------------------------------------
 
-    def _report(self, device: str, button: int, label: str, error: str | None, result: str) -> None:
-        _after_ready_tasks(self._report_now, device, button, label, error, result)
+    def _report(
+        self, device: str, button: int, label: str, error: str | None, result: str,
+        not_applicable: bool = False,
+    ) -> None:  # fmt: skip
+        _after_ready_tasks(self._report_now, device, button, label, error, result, not_applicable)
 
     def _busy(self, device: str, button: int, label: str) -> None:
         """A press of a key whose action is still running: acknowledged, not started again."""
@@ -284,8 +287,9 @@ class RoomCore(CoreHost):
         _after_ready_tasks(_after_ready_tasks, record)
 
     def _report_now(
-        self, device: str, button: int, label: str, error: str | None, result: str
-    ) -> None:
+        self, device: str, button: int, label: str, error: str | None, result: str,
+        not_applicable: bool = False,
+    ) -> None:  # fmt: skip
         """An action started by a button finished: log it, and show failures on the panel
         (and the outcome of actions no LED follows)."""
         fields: dict[str, Any] = {"device": device, "button": button, "action": label}
@@ -300,12 +304,16 @@ class RoomCore(CoreHost):
         if result:
             fields["step"] = result
         message = f"button {button}: {where}: {error}"
+        # A press the room's state makes pointless ("Not in a meeting") is history, not the
+        # room's last error: nothing is wrong with the room (the page shows it "not done").
+        if not_applicable:
+            fields["result"] = "not_applicable"
         self.record(
             device,
             "refused",
             message,
-            level=logging.WARNING,
-            error=f"{where}: {error}",
+            level=logging.INFO if not_applicable else logging.WARNING,
+            error=None if not_applicable else f"{where}: {error}",
             ok=False,
             reason=error,
             **fields,

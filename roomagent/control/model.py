@@ -194,6 +194,11 @@ class HistoryEvent(_Model):
     event: str | None = Field(
         default=None, description="a Rooms event's name, e.g. JoinMeetingCompleted"
     )
+    result: str | None = Field(
+        default=None,
+        description="a refused press: not_applicable when the room's state made it pointless "
+        "(not the room's last error)",
+    )
     command: str | None = Field(default=None, description="a device command sent from the API")
     args: list[Any] | None = Field(default=None, description="that command's arguments")
 

@@ -445,6 +445,9 @@
     if (kind === "busy" && who && has(ev.action)) {
       return [`${who}: still busy with ${actionWords(ev.action)}; press not repeated`, "warn"];
     }
+    if (kind === "superseded" && who && has(ev.action)) {
+      return [`${actionBy(ev, who)}: skipped, a newer press won`, "idle"];
+    }
     if ((kind === "action" || kind === "refused") && has(ev.action)) {
       if (ev.ok === false || kind === "refused") {
         const [text] = notDone(ev, who);
@@ -501,7 +504,7 @@
         }
       }
       const row = key && (open.get(key) || open.get(`api:${keyAny}`) || open.get(keyAny));
-      if (row && !row.outcome && ["action", "refused", "busy"].includes(ev.kind)) {
+      if (row && !row.outcome && ["action", "refused", "busy", "superseded"].includes(ev.kind)) {
         row.outcome = ev;
         row.ts = ev.ts;
         continue;

@@ -47,6 +47,11 @@ class ActionNotApplicable(ActionError):
     """Refused locally: the room is not in a state where the action makes sense."""
 
 
+class ActionNotConfigured(ActionNotApplicable):
+    """Refused locally because the room lacks a part the binding needs (no calendar): a
+    setup fault for the facilities engineer, where a plain not-applicable is a wrong press."""
+
+
 class ActionFailed(ActionError):
     """Tried and failed: a device erred, the link dropped, or a timeout."""
 

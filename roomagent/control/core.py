@@ -25,6 +25,7 @@ from roomagent.control.actions import (
     ACTION_MODELS,
     ActionError,
     ActionNotApplicable,
+    ActionNotConfigured,
     ActionRunner,
     ActionSuperseded,
     parse_action,
@@ -318,7 +319,9 @@ class RoomCore(CoreHost):
         message = f"button {button}: {where}: {error.message}"
         # A press the room's state makes pointless ("Not in a meeting") is history, not the
         # room's last error: nothing is wrong with the room (the page shows it "not done").
-        pointless = isinstance(error, ActionNotApplicable)
+        pointless = isinstance(error, ActionNotApplicable) and not isinstance(
+            error, ActionNotConfigured
+        )
         if pointless:
             fields["result"] = "not_applicable"
         self.record(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from roomagent.control.actions import (
     ActionFailed,
-    ActionNotApplicable,
+    ActionNotConfigured,
     ActionRefused,
     ActionSuperseded,
     RoomsRequest,
@@ -73,7 +73,7 @@ class CoreHost:
 
         calendar = self.calendar
         if calendar is None:
-            raise ActionNotApplicable(NO_CALENDAR)
+            raise ActionNotConfigured(NO_CALENDAR)
         try:
             if title:
                 await calendar.book_now(minutes, title)
@@ -89,7 +89,7 @@ class CoreHost:
 
         calendar = self.calendar
         if calendar is None:
-            raise ActionNotApplicable(NO_CALENDAR)
+            raise ActionNotConfigured(NO_CALENDAR)
         try:
             ended = await calendar.end_early()
         except CloudError as exc:

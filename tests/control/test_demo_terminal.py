@@ -45,6 +45,18 @@ class Terminal:
         raise AssertionError(f"never printed {test!r}; got:\n" + "\n".join(self.seen[-30:]))
 
 
+def camera_away_and_back(term: Terminal, plug_in: Callable[[], object]) -> str:
+    """The camera unplugged: the agent says so, the offline LED lights; plugged in again
+    (by `plug_in`): online, LED off. Returns the agent's offline line."""
+    term.until("[demo] camera unplugged")
+    offline = term.until("[agent] camera offline:")
+    term.until("[panel] led 16 on")
+    plug_in()
+    term.until("[agent] camera online")
+    term.until("[panel] led 16 off")
+    return offline
+
+
 def test_demo_keys_faults_and_words_for_people() -> None:
     proc = _demo()
     term = Terminal(proc)
@@ -69,13 +81,8 @@ def test_demo_keys_faults_and_words_for_people() -> None:
 
         # A fault on request and its recovery: the offline LED, the words, and back.
         term.type("unplug camera")
-        term.until("[demo] camera unplugged")
-        offline = term.until("[agent] camera offline:")
+        offline = camera_away_and_back(term, lambda: term.type("plug camera"))
         assert "check the cable" in offline
-        term.until("[panel] led 16 on")
-        term.type("plug camera")
-        term.until("[agent] camera online")
-        term.until("[panel] led 16 off")
 
         # A held camera move, and its stop echoed.
         term.type("p7")
@@ -116,12 +123,7 @@ def test_the_fault_key_shows_a_fault_and_its_recovery() -> None:
     try:
         term.until("Type a button number")
         term.type("fault")
-        term.until("[demo] camera unplugged")
-        term.until("[agent] camera offline:")
-        term.until("[panel] led 16 on")
-        term.until("[demo] camera plugged back in")
-        term.until("[agent] camera online")
-        term.until("[panel] led 16 off")
+        camera_away_and_back(term, lambda: term.until("[demo] camera plugged back in"))
         term.type("q")
         assert proc.wait(timeout=10) == 0
     finally:

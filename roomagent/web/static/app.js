@@ -194,6 +194,7 @@
       list.append(item);
     }
     $("card-problems").hidden = problems.length === 0;
+    $("card-problems").classList.toggle("is-bad", worst === "bad"); // its edge as the worst one
   }
 
   // The last error, with when it happened. While something is wrong it sits with the problems;

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "roomagent.cli.web",
     "roomagent.cli.scheduling",
     "roomagent.cli.schema",
+    "roomagent.cli.fleet",
 )
 
 

@@ -34,8 +34,8 @@ def register(sub: Any, sim_sub: Any) -> None:
 
     book = sub.add_parser("book", help="book a cloud meeting (validated before sending)")
     book.add_argument("--config", required=True, help="agent config file (TOML)")
-    book.add_argument("--provider", required=True, choices=["huawei"])
-    book.add_argument("--subject", required=True)
+    book.add_argument("--provider", required=True, choices=["huawei"], help="the cloud to book on")
+    book.add_argument("--subject", required=True, help="the meeting's title")
     book.add_argument("--start", required=True, help="ISO 8601, e.g. 2026-11-23T10:00+08:00")
     book.add_argument("--minutes", type=int, default=30, help="length, 15..1440 (default 30)")
     book.add_argument(
@@ -45,7 +45,7 @@ def register(sub: Any, sim_sub: Any) -> None:
         help="personal meeting / cloud meeting room need a VMR id",
     )
     book.add_argument("--vmr-id", default=None, help="default: cloud.huawei.vmr_id")
-    book.add_argument("--media", choices=["audio", "video"], default="video")
+    book.add_argument("--media", choices=["audio", "video"], default="video", help="default: video")
     book.add_argument("--custom", default=None, help="openCustomPara (≤64 characters)")
     book.set_defaults(func=cmd_book)
 

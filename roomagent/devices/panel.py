@@ -29,10 +29,14 @@ class PanelCommand:
 
 
 class _Waiter:
-    """The one outstanding exchange: a reply line (ack/error) or a line matching `expect`."""
+    """The one outstanding exchange: a reply line (ack/error) or a line matching `expect`.
 
-    def __init__(self, expect: re.Pattern[str] | None) -> None:
+    `any_frame`: a keepalive, which any valid frame from the panel answers (a panel busy
+    sending presses, or answering with an ack or an error, is alive all the same)."""
+
+    def __init__(self, expect: re.Pattern[str] | None, any_frame: bool = False) -> None:
         self.expect = expect
+        self.any_frame = any_frame
         self.event = anyio.Event()
         self.error: DeviceError | None = None
         self.line = ""
@@ -88,9 +92,11 @@ class LineDriver(Driver):
         await self._exchange(prepared.line, None, self.profile.timeouts.ack)
         return {}
 
-    async def _exchange(self, line: str, expect: re.Pattern[str] | None, wait_s: float) -> str:
+    async def _exchange(
+        self, line: str, expect: re.Pattern[str] | None, wait_s: float, any_frame: bool = False
+    ) -> str:
         async with self._lock:
-            waiter = self._waiter = _Waiter(expect)
+            waiter = self._waiter = _Waiter(expect, any_frame)
             try:
                 await self.link.write(self.dialect.encode(line))
                 with anyio.move_on_after(wait_s):
@@ -120,7 +126,7 @@ class LineDriver(Driver):
         while True:
             await anyio.sleep(ka.interval)
             try:
-                await self._exchange(ka.send, expect, ka.timeout)
+                await self._exchange(ka.send, expect, ka.timeout, any_frame=True)
                 misses = 0
             except DeviceError:
                 misses += 1
@@ -137,7 +143,11 @@ class LineDriver(Driver):
             if waiter and waiter.expect is not None and waiter.expect.search(line):
                 waiter.resolve(line)
                 continue
-            self._on_event(self.dialect.parse(line), waiter)
+            event = self.dialect.parse(line)
+            if waiter is not None and waiter.any_frame and event.kind != "unknown":
+                waiter.resolve(line)  # it talks, so it is alive; the frame still counts below
+                waiter = None
+            self._on_event(event, waiter)
 
     def _on_event(self, ev: LineEvent, waiter: _Waiter | None) -> None:
         if ev.kind == "button" and ev.button is not None and ev.action is not None:

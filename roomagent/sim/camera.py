@@ -130,7 +130,7 @@ class CameraEmulator(SerialEmulator):
         if effect is None:
             await self._reply(visca.error(r, 0, 0x02))  # syntax error
             return
-        if not self.state.power and body[:4] != bytes([0x01, 0x04, 0x00]):
+        if not self.state.power and body[:3] != bytes([0x01, 0x04, 0x00]):  # power on/off
             await self._reply(visca.error(r, 0, 0x41))  # not executable while off
             return
         free = next((s for s in range(1, self.socket_count + 1) if s not in self.sockets), None)

@@ -7,7 +7,8 @@ import anyio.lowlevel
 import pytest
 from devices_support import FAST_TIMEOUTS, FAST_VISCA, FarEnd, make_profile, running
 
-from roomagent.devices import Device, DeviceError, DeviceTimeout, visca
+from roomagent.devices import Device, DeviceError, DeviceTimeout, load_profile, visca
+from roomagent.sim.camera import CameraEmulator
 
 H = bytes.fromhex
 pytestmark = pytest.mark.anyio
@@ -152,9 +153,6 @@ async def test_two_sockets_then_queue_locally(far_end: FarEnd) -> None:
 
 
 async def test_buffer_full_decoded_and_emulator_answers_it() -> None:
-    from roomagent.devices import load_profile
-    from roomagent.sim.camera import CameraEmulator
-
     profile = load_profile("sony-visca")
     async with CameraEmulator(profile) as camera:
         device = Device("cam", camera.path, profile)
@@ -248,3 +246,23 @@ async def test_stop_supersedes_an_unsent_start(far_end: FarEnd) -> None:
         assert await far_end.visca_frame() == H("81 01 04 07 00 FF")
         await far_end.send(visca.ack(1, 2) + visca.completion(1, 2) + visca.completion(1, 1))
     assert outcome == ["superseded by a stop before it was sent"]
+
+
+async def test_emulated_camera_powers_off_and_on_again() -> None:
+    """The VISCA emulator (sim/camera.py) through the real driver on a pty: after power_off
+    it refuses motion as a real camera does (0x41 not executable) and still accepts
+    power_on — and after that every motion works again."""
+    profile = load_profile("sony-visca")
+    async with CameraEmulator(profile) as camera:
+        device = Device("cam", camera.path, profile)
+        async with running(device):
+            await device.command("power_off")
+            assert camera.state.power is False
+            assert await device.command("inquire_power") == {"power": "off"}
+            with pytest.raises(DeviceError, match="not executable"):
+                await device.command("preset_recall", 2)
+            await device.command("power_on")
+            assert camera.state.power is True
+            assert await device.command("inquire_power") == {"power": "on"}
+            await device.command("preset_recall", 2)
+            assert camera.state.last_recalled == 2

@@ -125,12 +125,13 @@ def cmd_sim_clouds(args: argparse.Namespace) -> int:
     clouds = [yzj, hwm, qs]
     for cloud in clouds:
         cloud.start()
-    print(f"yunzhijia base_url = {yzj.url}  (eid {yzj.eid})")
-    print(
-        f"huawei base_url = {hwm.url}  (app_id {hwm.app_id}, account {hwm.account}, "
-        f"running conference {hwm.RUNNING_CONFERENCE})"
-    )
+    print(f"yunzhijia base_url = {yzj.url}")
+    print(f"huawei base_url = {hwm.url}")
     print(f"quanshi url = {qs.endpoint}")
+    print(
+        f"yunzhijia eid {yzj.eid}; huawei app_id {hwm.app_id}, account {hwm.account}, "
+        f"running conference {hwm.RUNNING_CONFERENCE}"
+    )
     # These are throw-away demo credentials of a local stand-in, so saying them is safe.
     print(
         "credentials: the servers accept $ROOMAGENT_YZJ_TOKEN / $ROOMAGENT_YZJ_SECRET, "

@@ -161,6 +161,7 @@ def test_recurring_create_modify_cancel_from_the_cli(
         "openid": yzj_cloud.ROOM_OPEN_ID,
         "batchId": parent,
     }
+    past = (NOW - timedelta(days=3)).isoformat()
     code = main(["recurring", "create", "--config", config, "--title", "Bad", *times,
-                 "--repeat", "weekly", "--until", (NOW - timedelta(days=3)).isoformat()])  # fmt: skip
+                 "--repeat", "weekly", "--until", past])  # fmt: skip
     assert code == 1 and "repeatEndDate" in capsys.readouterr().err

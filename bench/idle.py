@@ -22,7 +22,7 @@ import anyio
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from roomagent.control.demo import (
+from roomagent.demo import (
     ROOMS_PASSWORD_ENV,
     WEB_PASSWORD_ENV,
     demo_config_source,

@@ -39,8 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from stats import pct
 
-from roomagent.control.agent import Agent
-from roomagent.control.demo import virtual_room
+from roomagent.app import App
+from roomagent.demo import virtual_room
 from roomagent.logsetup import setup_logging
 from roomagent.rooms.models import MeetingStatus
 
@@ -127,7 +127,8 @@ async def agent_latencies(n: int) -> tuple[list[float], list[float]]:
         async with virtual_room(
             PASSWORD, web=False, discovery=False, event_delay=0.0, password_file=secret
         ) as room:
-            agent = Agent(room.config)
+            app = App(room.config)
+            agent = app.core
             led_seen: dict[str, float] = {}
             led_changed = anyio.Event()
 
@@ -138,7 +139,7 @@ async def agent_latencies(n: int) -> tuple[list[float], list[float]]:
 
             room.panel.on_change = on_change
             async with anyio.create_task_group() as tg:
-                await tg.start(agent.run)
+                await tg.start(app.run)
                 with anyio.fail_after(10):
                     await agent.wait_settled()
                     # Wrapped before the join: the simulator's pending recv is the unwrapped

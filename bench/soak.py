@@ -30,9 +30,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from stats import pct
 
-from roomagent.control.agent import Agent
-from roomagent.control.demo import VirtualRoom, virtual_room
+from roomagent.app import App
+from roomagent.control.core import RoomCore as Agent
 from roomagent.control.state import RoomState
+from roomagent.demo import VirtualRoom, virtual_room
 from roomagent.logsetup import setup_logging
 from roomagent.sim.emulator import SerialEmulator
 
@@ -220,9 +221,10 @@ async def soak_room(args: argparse.Namespace, stack: contextlib.ExitStack) -> in
         config = room.config.model_copy(
             update={"rooms": room.config.rooms.model_copy(update={"password_file": pw})}
         )
-        agent = Agent(config, notice_seconds=0.2)
+        app = App(config, notice_seconds=0.2)
+        agent = app.core
         async with anyio.create_task_group() as tg:
-            await tg.start(agent.run)
+            await tg.start(app.run)
             with anyio.fail_after(SETTLE_S):
                 await agent.wait_settled()
             start_rss = rss_kib()

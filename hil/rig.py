@@ -19,10 +19,11 @@ import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
 from hil.socat_link import SocatLink
+from roomagent.app import App
 from roomagent.config.model import AgentConfig, BindingSection
-from roomagent.control.agent import Agent
-from roomagent.control.demo import CAMERA_PROFILE, PANEL_PROFILE, demo_config
+from roomagent.control.core import RoomCore as Agent
 from roomagent.control.state import RoomState
+from roomagent.demo import CAMERA_PROFILE, PANEL_PROFILE, demo_config
 from roomagent.devices.base import DeviceEvent
 from roomagent.devices.profiles import load_profile
 from roomagent.sim.camera import CameraEmulator
@@ -421,7 +422,8 @@ async def running_rig(settings: HilSettings, folder: Path) -> AsyncIterator[Rig]
             settings.camera.path if settings.camera else camera.agent_port,  # type: ignore[union-attr]
             settings.panel.path if settings.panel else panel.agent_port,  # type: ignore[union-attr]
         )
-        agent = Agent(config, base_dir=folder, notice_seconds=NOTICE_S)
+        app = App(config, base_dir=folder, notice_seconds=NOTICE_S)
+        agent = app.core
         rig = Rig(settings, agent, tg)
         rig.sim, rig.camera, rig.panel = sim, camera, panel
         agent.watch(rig._on_agent)
@@ -430,7 +432,7 @@ async def running_rig(settings: HilSettings, folder: Path) -> AsyncIterator[Rig]
             emulator.on_change = rig._on_panel_change
         if sim is not None:
             tg.start_soon(rig._record_wire, sim)
-        await tg.start(agent.run)
+        await tg.start(app.run)
         with anyio.move_on_after(SETTLE_S) as settling:
             await agent.wait_settled()
         if settling.cancelled_caught:

@@ -11,8 +11,9 @@ from typing import Any
 
 import anyio
 
+from roomagent.app import App, load_room_config
 from roomagent.cli.common import EXIT_FAILED, EXIT_OK
-from roomagent.config.loader import ConfigError, load_config
+from roomagent.config.loader import ConfigError
 from roomagent.config.model import AgentConfig
 from roomagent.logsetup import kv, setup_logging
 
@@ -64,7 +65,7 @@ def print_problems(exc: ConfigError) -> None:
 
 def cmd_check_config(args: argparse.Namespace) -> int:
     try:
-        config = load_config(args.file)
+        config = load_room_config(args.file)
     except ConfigError as exc:
         print_problems(exc)
         return EXIT_FAILED
@@ -78,7 +79,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     path = Path(args.config)
     try:
-        config = load_config(path)
+        config = load_room_config(path)
     except ConfigError as exc:
         print_problems(exc)
         return EXIT_FAILED
@@ -87,47 +88,45 @@ def cmd_run(args: argparse.Namespace) -> int:
     return anyio.run(serve_config, config, path, args.log_level)
 
 
-def status_line(agent: Any) -> str:
+def status_line(app: App) -> str:
     """The one-line STATUS= systemd shows in `systemctl status`."""
-    status = agent.status()
-    devices = status["devices"]
-    online = sum(1 for d in devices if d["online"])
+    status = app.core.status_model()
+    online = sum(1 for d in status.devices if d.online)
     return (
-        f"{status['room']['name']}: {status['room']['state']}; Rooms {status['rooms']['link']}; "
-        f"devices {online}/{len(devices)} online"
+        f"{status.room.name}: {status.room.state.value}; Rooms {status.rooms.link}; "
+        f"devices {online}/{len(status.devices)} online"
     )
 
 
 async def serve_config(config: AgentConfig, path: Path, cli_log_level: str | None) -> int:
     """Run the agent until SIGTERM/SIGINT; SIGHUP reloads `path`."""
-    from roomagent.control.agent import Agent
     from roomagent.service.notify import Notifier
 
     notifier = Notifier()
-    agent = Agent(config, base_dir=path.parent)
+    app = App(config, base_dir=path.parent)
     last_status = ""
 
     def on_update(update: dict[str, Any]) -> None:
         nonlocal last_status
         # Link, state and device changes each come with a status update; history events
-        # (every press) cannot change the line, and agent.status() is not free.
+        # (every press) cannot change the line, and the status is not free.
         if update["type"] != "status":
             return
-        line = status_line(agent)
+        line = status_line(app)
         if line != last_status:
             last_status = line
             notifier.status(line)
 
     with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
         async with anyio.create_task_group() as tg:
-            await tg.start(agent.run)
-            agent.watch(on_update)
-            notifier.ready(status_line(agent))
+            await tg.start(app.run)
+            app.core.watch(on_update)
+            notifier.ready(status_line(app))
             tg.start_soon(notifier.run_watchdog)
             log.info("agent running", extra=kv(config=str(path), room=config.room.name))
             async for signum in signals:
                 if signum == signal.SIGHUP:
-                    reload_config(agent, path, cli_log_level)
+                    reload_config(app, path, cli_log_level)
                     continue
                 log.info("stopping", extra=kv(signal=signal.Signals(signum).name))
                 notifier.stopping()
@@ -138,10 +137,10 @@ async def serve_config(config: AgentConfig, path: Path, cli_log_level: str | Non
     return EXIT_OK
 
 
-def reload_config(agent: Any, path: Path, cli_log_level: str | None) -> None:
+def reload_config(app: App, path: Path, cli_log_level: str | None) -> None:
     """SIGHUP: adopt the file if it is valid, else keep running on the old config."""
     try:
-        config = load_config(path)
+        config = load_room_config(path)
     except ConfigError as exc:
         for problem in exc.problems:
             log.error(
@@ -150,11 +149,11 @@ def reload_config(agent: Any, path: Path, cli_log_level: str | None) -> None:
         return
     if cli_log_level is None:
         setup_logging(config.log.level)
-    done = agent.reload(config, path.parent)
+    done = app.reload(config, path.parent)
     log.info("config reloaded", extra=kv(config=str(path), result=done))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from roomagent.control.demo import run_demo
+    from roomagent.demo import run_demo
 
     return anyio.run(run_demo, args.duration, args.web_port)

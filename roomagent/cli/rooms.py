@@ -16,8 +16,9 @@ from typing import Any, TypeVar
 
 import anyio
 
+from roomagent.app import load_room_config
 from roomagent.cli.common import EXIT_AUTH, EXIT_FAILED, EXIT_UNREACHABLE, CliError
-from roomagent.config.loader import ConfigError, load_config
+from roomagent.config.loader import ConfigError
 from roomagent.config.model import RoomsSection
 from roomagent.config.secrets import SecretUnavailable, read_secret
 from roomagent.logsetup import register_secret
@@ -105,7 +106,7 @@ def _target(args: argparse.Namespace) -> _Target:
     secret_file = None
     if args.config:
         try:
-            section = load_config(args.config).rooms
+            section = load_room_config(args.config).rooms
         except ConfigError as exc:
             raise CliError(str(exc), EXIT_FAILED) from None
         if section.password_file is not None:  # relative to the config file, like its other paths

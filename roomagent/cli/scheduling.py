@@ -10,8 +10,9 @@ from typing import Any, TypeVar
 
 import anyio
 
+from roomagent.app import load_room_config
 from roomagent.cli.common import EXIT_AUTH, EXIT_FAILED, EXIT_UNREACHABLE, CliError
-from roomagent.config.loader import ConfigError, load_config
+from roomagent.config.loader import ConfigError
 from roomagent.config.model import AgentConfig
 from roomagent.scheduling.http import CloudAuthError, CloudError, CloudUnreachable
 
@@ -37,7 +38,7 @@ def register(sub: Any, sim_sub: Any) -> None:
 
 def config_of(path: str) -> AgentConfig:
     try:
-        return load_config(path)
+        return load_room_config(path)
     except ConfigError as exc:
         raise CliError(str(exc), EXIT_FAILED) from None
 

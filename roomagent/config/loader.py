@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,21 +14,12 @@ from roomagent.config.locate import index_lines, locate
 from roomagent.config.model import AgentConfig
 from roomagent.config.problems import describe, key_name
 
-# Checks that need other packages (the profiles exist, the actions are known). Each returns
-# a list of (key path, message). A fixed list, so every caller of load_config gets every
-# check whatever it imported first.
+# Checks that need other packages (the profiles exist, the actions are known), handed in by
+# the caller (roomagent.app passes control.checks.CONFIG_CHECKS): config imports nothing
+# above it. Each returns a list of (key path, message).
 Checker = Callable[[AgentConfig, Path], list[tuple[tuple[str | int, ...], str]]]
 # pydantic puts the union member's name into the error path; people never wrote those keys.
 _UNION_TAGS = {"str", "list[dict[str,any]]", "int", "list[str]"}
-
-
-def _all_checkers() -> list[Checker]:
-    """The cross-package checks, imported here (not at module load) so that importing config
-    pulls in nothing else of the project."""
-    from roomagent.control.checks import binding_problems
-    from roomagent.devices.checks import profile_problems
-
-    return [profile_problems, binding_problems]
 
 
 @dataclass(frozen=True)
@@ -49,7 +40,14 @@ class ConfigError(Exception):
         super().__init__("; ".join(str(p) for p in problems))
 
 
-def parse_config(text: str, file: str = "<config>", base: Path | None = None) -> AgentConfig:
+def parse_config(
+    text: str,
+    file: str = "<config>",
+    base: Path | None = None,
+    *,
+    checks: Sequence[Checker] = (),
+) -> AgentConfig:
+    """Parse and validate; then run `checks` (with `base`, the config's folder)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -69,7 +67,7 @@ def parse_config(text: str, file: str = "<config>", base: Path | None = None) ->
             )
         raise ConfigError(problems) from None
     problems = []
-    for checker in _all_checkers():
+    for checker in checks:
         for loc, msg in checker(config, base or Path(".")):
             problems.append(ConfigProblem(file, locate(index, loc), key_name(loc), msg))
     if problems:
@@ -77,7 +75,7 @@ def parse_config(text: str, file: str = "<config>", base: Path | None = None) ->
     return config
 
 
-def load_config(path: Path | str) -> AgentConfig:
+def load_config(path: Path | str, *, checks: Sequence[Checker] = ()) -> AgentConfig:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -86,4 +84,4 @@ def load_config(path: Path | str) -> AgentConfig:
         raise ConfigError([problem]) from None
     except UnicodeDecodeError:
         raise ConfigError([ConfigProblem(str(path), None, "", "not UTF-8 text")]) from None
-    return parse_config(text, str(path), path.parent)
+    return parse_config(text, str(path), path.parent, checks=checks)

@@ -1,5 +1,6 @@
 """Config checks for `[[bindings]]` and `[[feedback]]` that need to know the actions and the
-devices' kinds. Run by `roomagent.config.loader.load_config` (and so by `check-config`).
+devices' kinds. `CONFIG_CHECKS` is what the app hands to `roomagent.config.loader.load_config`
+(and so what `check-config` runs): the devices' profile checks and these.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import Any, Literal
 from roomagent.config.model import AgentConfig
 from roomagent.control.actions import ACTION_MODELS, param_problems
 from roomagent.control.state import TEMPLATE_FIELDS
+from roomagent.devices.checks import device_profile, profile_problems
+from roomagent.devices.errors import ProfileError
 
 Problem = tuple[tuple[str | int, ...], str]
 Kind = Literal["camera", "panel"]
@@ -21,9 +24,6 @@ HELD_ACTIONS = ("camera.move", "camera.zoom")
 def device_kinds(config: AgentConfig, base_dir: Path) -> dict[str, Kind | None]:
     """Each device's kind from its profile; None when the profile does not load (the
     devices' own check reports that)."""
-    from roomagent.devices.checks import device_profile
-    from roomagent.devices.errors import ProfileError
-
     kinds: dict[str, Kind | None] = {}
     for device in config.devices:
         try:
@@ -124,3 +124,7 @@ def binding_problems(config: AgentConfig, base_dir: Path) -> list[Problem]:
     """Every problem in bindings and feedback, as (key path, message)."""
     kinds = device_kinds(config, base_dir)
     return _binding_problems(config, kinds) + _feedback_problems(config, kinds)
+
+
+# Every cross-package config check, in the order they report.
+CONFIG_CHECKS = (profile_problems, binding_problems)

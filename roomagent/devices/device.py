@@ -144,17 +144,24 @@ class Device:
 
     # ---- state ----
 
+    def _own_log_level(self, level: int) -> int:
+        """A watched device's owner (the room core) logs its online/offline as a history
+        event: one log line per event, so the device's own line is debug then."""
+        return logging.DEBUG if self._callbacks else level
+
     def _set_online(self) -> None:
         if not self.online:
             self.online, self.offline_reason = True, None
-            log.info("device online", extra=kv(device=self.name, port=self.port))
+            level = self._own_log_level(logging.INFO)
+            log.log(level, "device online", extra=kv(device=self.name, port=self.port))
             self.emit(DeviceEvent("online", detail=f"{self.name} online on {self.port}"))
 
     def _set_offline(self, reason: str) -> None:
         was_online, old_reason = self.online, self.offline_reason
         self.online, self.offline_reason = False, reason
         if was_online or old_reason != reason:
-            log.warning("device offline", extra=kv(device=self.name, reason=reason))
+            level = self._own_log_level(logging.WARNING)
+            log.log(level, "device offline", extra=kv(device=self.name, reason=reason))
             self.emit(DeviceEvent("offline", detail=reason))
 
     # ---- connection ----

@@ -1,4 +1,4 @@
-"""What the web server needs from the agent: the facade of `roomagent.control.agent.Agent`.
+"""What the web server needs from the agent: the facade of `roomagent.control.core.RoomCore`.
 
 The server depends on this Protocol only (docs/architecture.md, "control → web"), so the page
 and the API can be tested against any object with these methods and the real Agent can change
@@ -21,7 +21,7 @@ class AgentFacade(Protocol):
 
     def recent_events(self, limit: int = 100) -> list[dict[str, Any]]:
         """Newest last: {ts, source, kind, message} plus the structured fields of
-        `roomagent.control.agent.EVENT_FIELDS`, which the page words its sentences from."""
+        `roomagent.control.model.EVENT_FIELDS`, which the page words its sentences from."""
         ...
 
     async def perform(self, action: dict[str, Any]) -> dict[str, Any]:

@@ -11,9 +11,10 @@ import anyio
 import anyio.abc
 import pytest
 
+from roomagent.app import App
 from roomagent.config.model import AgentConfig
-from roomagent.control.agent import Agent
-from roomagent.control.demo import virtual_room
+from roomagent.control.core import RoomCore
+from roomagent.demo import virtual_room
 from roomagent.sim.camera import CameraEmulator
 from roomagent.sim.panel import PanelEmulator
 from roomagent.sim.rooms import RoomsSimulator
@@ -35,7 +36,8 @@ class Room:
     sim: RoomsSimulator
     camera: CameraEmulator
     panel: PanelEmulator
-    agent: Agent
+    agent: RoomCore
+    app: App
     changes: list[str] = field(default_factory=list)
     agent_scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
     agent_done: anyio.Event = field(default_factory=anyio.Event)
@@ -82,13 +84,14 @@ async def running_room(
         ROOMS_PASSWORD, web=False, discovery=False, event_delay=event_delay, password_file=secret
     ) as parts:
         config = configure(parts.config) if configure else parts.config
-        agent = Agent(config, notice_seconds=1.0)  # short notices keep the tests quick
-        room = Room(parts.sim, parts.camera, parts.panel, agent)
+        app = App(config, notice_seconds=1.0)  # short notices keep the tests quick
+        agent = app.core
+        room = Room(parts.sim, parts.camera, parts.panel, agent, app)
         parts.panel.on_change = room.changes.append
 
-        async def run_agent(*, task_status: anyio.abc.TaskStatus[Agent]) -> None:
+        async def run_agent(*, task_status: anyio.abc.TaskStatus[App]) -> None:
             with room.agent_scope:
-                await agent.run(task_status=task_status)
+                await app.run(task_status=task_status)
             room.agent_done.set()
 
         async with anyio.create_task_group() as tg:

@@ -88,6 +88,6 @@ async def test_without_a_calendar_the_press_is_refused_visibly(tmp_path: Path) -
         await room.panel_shows(
             lambda p: p.text.get(2) == "no room calendar configured" and room.led(BOOK) == "blink"
         )
-        assert room.agent.last_error == "calendar.book_now: no room calendar configured"
+        assert room.agent.history.last_error == "calendar.book_now: no room calendar configured"
         with pytest.raises(ActionNotApplicable, match="no room calendar configured"):
             await room.agent.perform({"action": "calendar.end_early"})

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from roomagent.config.loader import ConfigError, load_config
+from roomagent.app import load_room_config
+from roomagent.config.loader import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,7 +54,7 @@ def _problems(tmp_path: Path, extra: str) -> list[str]:
     path = tmp_path / "room.toml"
     path.write_text(DEVICES + extra)
     with pytest.raises(ConfigError) as info:
-        load_config(path)
+        load_room_config(path)
     return [str(p).replace(str(path), "room.toml") for p in info.value.problems]
 
 

@@ -55,10 +55,10 @@ async def test_page_on_loopback_is_announced_on_loopback_only_and_still_found(
 
     async with running_room(tmp_path, configure=with_page) as room:
         assert room.agent.config.web.listen == "127.0.0.1"
-        announcer = room.agent.announcer
+        announcer = room.app.announcer
         assert announcer is not None
         with anyio.fail_after(8):
             await announcer.registered.wait()
         assert announcer.announced_addresses == ["127.0.0.1"]
         found = [f for f in await browse(1.5) if f.id == room_id]
-        assert [(f.address, f.page_port) for f in found] == [("127.0.0.1", room.agent.web.port)]
+        assert [(f.address, f.page_port) for f in found] == [("127.0.0.1", room.app.web.port)]

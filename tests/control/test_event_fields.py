@@ -11,7 +11,9 @@ from typing import Any
 import anyio
 import pytest
 
-from roomagent.control.agent import EVENT_FIELDS, EVENT_HISTORY, Agent
+from roomagent.control.core import RoomCore as Agent
+from roomagent.control.history import EVENT_HISTORY
+from roomagent.control.model import EVENT_FIELDS
 from tests.control.conftest import WAIT_S, running_room
 
 pytestmark = pytest.mark.anyio

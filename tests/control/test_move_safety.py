@@ -46,7 +46,7 @@ async def test_reload_restart_mid_hold_stops_the_camera_first(tmp_path: Path) ->
         await _hold_left(room)
         config = room.agent.config
         rooms = config.rooms.model_copy(update={"call_timeout": config.rooms.call_timeout + 1})
-        done = room.agent.reload(config.model_copy(update={"rooms": rooms}))
+        done = room.app.reload(config.model_copy(update={"rooms": rooms}))
         assert done == "restarting rooms"
         await room.until(lambda: "pt" not in room.camera.state.moving)
         assert _pt_stops(room) == 1

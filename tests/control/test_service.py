@@ -14,7 +14,7 @@ from pathlib import Path
 import anyio
 import pytest
 
-from roomagent.control.demo import (
+from roomagent.demo import (
     ROOMS_PASSWORD_ENV,
     WEB_PASSWORD_ENV,
     demo_config_source,

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from devices_support import profile_file
 
-from roomagent.config.loader import ConfigError, parse_config
+from roomagent.app import parse_room_config
+from roomagent.config.loader import ConfigError
 from roomagent.devices import CommandUsageError, ProfileError, list_profiles, load_profile
 from roomagent.devices.checks import profile_problems
 from roomagent.devices.device import check_address
@@ -101,7 +102,7 @@ def test_config_checks_report_profile_problems(tmp_path: Path) -> None:
         '[[devices]]\nname = "d"\nport = "/dev/w"\nprofile = "pelco-d"\naddress = 200\n'
     )
     with pytest.raises(ConfigError) as info:
-        parse_config(text, "room.toml", tmp_path)
+        parse_room_config(text, "room.toml", tmp_path)
     problems = [(p.key, p.message) for p in info.value.problems]
     assert problems[0][0] == "devices[0].profile"
     assert problems[0][1].startswith("unknown profile 'nope'; known: ")
@@ -114,5 +115,5 @@ def test_config_checks_report_profile_problems(tmp_path: Path) -> None:
 
 
 def test_profile_problems_direct_call(tmp_path: Path) -> None:
-    config = parse_config('[[devices]]\nname = "a"\nport = "/dev/x"\nprofile = "pelco-d"\n')
+    config = parse_room_config('[[devices]]\nname = "a"\nport = "/dev/x"\nprofile = "pelco-d"\n')
     assert profile_problems(config, tmp_path) == []

@@ -19,7 +19,7 @@ import anyio
 from anyio.abc import Process, TaskGroup
 from anyio.streams.buffered import BufferedByteReceiveStream
 
-from roomagent.control.demo import ROOMS_PASSWORD_ENV, demo_config_source
+from roomagent.demo import ROOMS_PASSWORD_ENV, demo_config_source
 
 WAIT_S = 10.0
 # What a fault must never produce: a crash, or one of the agent's "this is a bug" catch-alls.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from roomagent.control.demo import VirtualRoom, virtual_room
+from roomagent.demo import VirtualRoom, virtual_room
 from tests.faults.agent_process import AgentProcess, config_text, running_agent
 
 ROOMS_PASSWORD = "fault-matrix-pw"

@@ -11,7 +11,7 @@ import textwrap
 import urllib.request
 from pathlib import Path
 
-from roomagent.config.loader import load_config
+from roomagent.app import load_room_config
 from roomagent.config.model import YunzhijiaSection
 from roomagent.scheduling.calendar import RoomCalendar
 
@@ -84,7 +84,7 @@ def test_the_issue_config_contract_loads(tmp_path: Path) -> None:
         ),
         encoding="utf-8",
     )
-    config = load_config(path)
+    config = load_room_config(path)
     assert config.calendar.yunzhijia is not None
     assert config.calendar.yunzhijia.room_name == "23F会议室"
     assert config.cloud.huawei is not None and config.cloud.quanshi is not None

@@ -202,7 +202,7 @@ class SmallAgent:
         self, source: str, kind: str, message: str, seconds_ago: float = 0, **fields: Any
     ) -> None:
         """One history event: the real agent's {ts, source, kind, message} plus its
-        structured fields (roomagent.control.agent.EVENT_FIELDS)."""
+        structured fields (roomagent.control.model.EVENT_FIELDS)."""
         ts = time.time() - seconds_ago
         event = {"ts": ts, "source": source, "kind": kind, "message": message, **fields}
         self.events.append(event)

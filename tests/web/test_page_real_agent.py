@@ -10,9 +10,9 @@ import anyio
 import pytest
 from playwright.async_api import expect
 
+from roomagent.app import App
 from roomagent.config.model import AgentConfig, CalendarSection
-from roomagent.control.agent import Agent
-from roomagent.control.demo import CAMERA_PROFILE, PANEL_PROFILE, demo_config
+from roomagent.demo import CAMERA_PROFILE, PANEL_PROFILE, demo_config
 from roomagent.devices.profiles import load_profile
 from roomagent.sim.camera import CameraEmulator
 from roomagent.sim.clouds import YunzhijiaCloud
@@ -43,11 +43,11 @@ async def test_page_drives_the_real_agent_against_the_simulators(tmp_path: Path)
         config.web.password_file = tmp_path / "web.pw"
         config.discovery.enabled = False  # tests stay on 127.0.0.1
         config.state_dir = tmp_path
-        agent = Agent(config, base_dir=tmp_path)
+        agent = App(config, base_dir=tmp_path)
         async with anyio.create_task_group() as tg:
             await tg.start(agent.run)
             with anyio.fail_after(10):
-                await agent.wait_settled()
+                await agent.core.wait_settled()
             assert agent.web is not None
             async with open_page(agent.web.url, config.web.user, WEB_PASSWORD) as page:
                 await expect(page.locator("#room-name")).to_have_text("Demo room")
@@ -112,11 +112,11 @@ async def test_page_books_and_ends_the_room_through_the_real_calendar(tmp_path: 
             config.discovery.enabled = False
             config.state_dir = tmp_path
             with_calendar(config, cloud, tmp_path / "yzj.token")
-            agent = Agent(config, base_dir=tmp_path)
+            agent = App(config, base_dir=tmp_path)
             async with anyio.create_task_group() as tg:
                 await tg.start(agent.run)
                 with anyio.fail_after(10):
-                    await agent.wait_settled()
+                    await agent.core.wait_settled()
                 assert agent.web is not None
                 async with open_page(agent.web.url, config.web.user, WEB_PASSWORD) as page:
                     await expect(page.locator("#cal-next")).to_contain_text("Design crit")

@@ -24,10 +24,10 @@ from typing import Any, TextIO
 import anyio
 from anyio.abc import TaskGroup
 
-from roomagent.config.loader import parse_config
+from roomagent.app import App, parse_room_config
 from roomagent.config.model import AgentConfig
-from roomagent.control.agent import Agent
 from roomagent.control.bindings import describe_table
+from roomagent.control.core import RoomCore
 from roomagent.devices.profiles import load_profile
 from roomagent.sim.camera import CameraEmulator
 from roomagent.sim.panel import PanelEmulator
@@ -62,7 +62,7 @@ def demo_config_source(rooms_url: str, panel_port: str, camera_port: str, web_po
 def demo_config(rooms_url: str, panel_port: str, camera_port: str, web_port: int) -> AgentConfig:
     """The bundled demo config with the simulator's and the virtual ports filled in."""
     text = demo_config_source(rooms_url, panel_port, camera_port, web_port)
-    return parse_config(text, "demo.toml")
+    return parse_room_config(text, "demo.toml")
 
 
 @dataclass
@@ -86,7 +86,7 @@ async def virtual_room(
     password_file: Path | None = None,
 ) -> AsyncIterator[VirtualRoom]:
     """Start the simulator and the emulators; the demo config points at them. Used by the
-    demo, the tests and the benchmarks (the agent is the caller's)."""
+    demo, the tests and the benchmarks (the app is the caller's)."""
     camera = CameraEmulator(load_profile(CAMERA_PROFILE))
     panel = PanelEmulator(load_profile(PANEL_PROFILE))
     sim = RoomsSimulator(password=rooms_password, event_delay=event_delay)
@@ -113,7 +113,7 @@ def pick_web_port(preferred: int = DEFAULT_WEB_PORT) -> int:
     return preferred
 
 
-def button_help(agent: Agent) -> list[str]:
+def button_help(agent: RoomCore) -> list[str]:
     """One line per panel button: what a tap and a hold do."""
     by_button: dict[int, dict[str, str]] = {}
     for row in describe_table(agent.table):
@@ -128,7 +128,7 @@ def button_help(agent: Agent) -> list[str]:
     return lines
 
 
-def led_help(agent: Agent) -> list[str]:
+def led_help(agent: RoomCore) -> list[str]:
     """One line per keypad LED: the room states that light it."""
     by_led: dict[int, list[str]] = {}
     for rule in agent.config.feedback:
@@ -144,7 +144,7 @@ def panel_summary(panel: PanelEmulator) -> str:
     return ", ".join(texts + (lit or ["all LEDs off"]))
 
 
-def intro(agent: Agent, sim: RoomsSimulator, web_line: str, out: TextIO) -> None:
+def intro(agent: RoomCore, sim: RoomsSimulator, web_line: str, out: TextIO) -> None:
     print("roomagent demo: a simulated room is running.", file=out)
     print(f"  Rooms simulator  {sim.url}", file=out)
     for name, device in agent.devices.items():
@@ -165,7 +165,7 @@ def intro(agent: Agent, sim: RoomsSimulator, web_line: str, out: TextIO) -> None
 
 
 async def read_commands(
-    panel: PanelEmulator, agent: Agent, tg: TaskGroup, stop: Callable[[], None], out: TextIO
+    panel: PanelEmulator, agent: RoomCore, tg: TaskGroup, stop: Callable[[], None], out: TextIO
 ) -> None:
     """Terminal lines → keypad buttons. EOF (no terminal) ends reading, not the demo."""
     fd = sys.stdin.fileno()
@@ -194,7 +194,7 @@ async def read_commands(
 
 
 def handle_command(
-    command: str, panel: PanelEmulator, agent: Agent, tg: TaskGroup, out: TextIO
+    command: str, panel: PanelEmulator, agent: RoomCore, tg: TaskGroup, out: TextIO
 ) -> None:
     if not command:
         return
@@ -241,12 +241,13 @@ async def run_demo(duration: float | None = None, web_port: int | None = None) -
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with virtual_room(rooms_password, web_port=port) as room:
             config, panel = room.config, room.panel
-            agent = Agent(config, base_dir=Path("."))
+            app = App(config, base_dir=Path("."))
+            agent = app.core
             async with anyio.create_task_group() as tg:
-                await tg.start(agent.run)
+                await tg.start(app.run)
                 with anyio.move_on_after(SETTLE_SECONDS):
                     await agent.wait_settled()
-                intro(agent, room.sim, _web_line(agent, config, web_password), out)
+                intro(agent, room.sim, _web_line(app, config, web_password), out)
                 print(f"[panel] now: {panel_summary(panel)}", file=out, flush=True)
                 panel.on_change = lambda change: print(f"[panel] {change}", file=out, flush=True)
                 agent.watch(lambda update: _show_event(update, out))
@@ -268,10 +269,10 @@ def _show_event(update: dict[str, Any], out: TextIO) -> None:
         print(f"[agent] {event['message']}", file=out, flush=True)
 
 
-def _web_line(agent: Agent, config: AgentConfig, password: str) -> str:
-    if agent.web is None or agent.web.port is None:
+def _web_line(app: App, config: AgentConfig, password: str) -> str:
+    if app.web is None or app.web.port is None:
         return "diagnostics: off (see the log above)"
-    return f"diagnostics: {agent.web.url} user={config.web.user} password={password}"
+    return f"diagnostics: {app.web.url} user={config.web.user} password={password}"
 
 
 def _stdin_usable() -> bool:

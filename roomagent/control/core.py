@@ -1,0 +1,391 @@
+"""The room core: joins the Rooms session, the serial devices and the calendar through the
+room state machine. Button events become actions, room changes become panel feedback and
+history events; it is the facade the web server and the fleet bridge use
+(docs/architecture.md, "control → web").
+
+The core builds none of its parts: the composition root (roomagent/app.py) builds them and
+hands each generation over with `attach` (again after a restart).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import anyio
+from anyio.abc import TaskGroup
+
+from roomagent.config.model import AgentConfig
+from roomagent.control.actions import ActionRunner, parse_action
+from roomagent.control.bindings import Bound, ButtonHandler, Key, build_table
+from roomagent.control.feedback import BUSY_SECONDS, NOTICE_SECONDS, PanelFeedback
+from roomagent.control.history import History, Watcher
+from roomagent.control.host import CoreHost
+from roomagent.control.model import ButtonPhase, KnownMeeting, RoomStatus
+from roomagent.control.state import RoomState, RoomStateMachine, RoomView
+from roomagent.control.status import build_status, room_info
+from roomagent.devices.device import Device, DeviceEvent
+from roomagent.logsetup import scrub
+from roomagent.rooms import LinkState, RoomsChange, RoomsSession
+
+if TYPE_CHECKING:  # the calendar (and httpx under it) is imported only when configured
+    from roomagent.scheduling.calendar import RoomCalendar
+
+log = logging.getLogger("roomagent.agent")
+
+# The "Next:" line changes with the clock, not only with calendar updates.
+CALENDAR_TICK_SECONDS = 30.0
+# Actions whose success no room state shows (no LED follows a booking): their result is shown
+# on the panel's message line, like a refusal but without the red blink.
+CONFIRMED_ACTIONS = ("calendar.book_now", "calendar.end_early")
+# Room states in which the room counts as used (the calendar's optional no-show release).
+IN_USE_STATES = (RoomState.IN_MEETING, RoomState.WAITING_ROOM)
+# On shutdown or restart, how long the stops of running camera moves may take before the
+# devices close anyway (systemd's stop timeout is a few seconds for the whole agent).
+MOVE_STOP_SECONDS = 1.0
+
+
+class RoomCore(CoreHost):
+    def __init__(
+        self,
+        config: AgentConfig,
+        *,
+        history: History | None = None,
+        notice_seconds: float = NOTICE_SECONDS,
+    ) -> None:
+        self.config = config
+        self.history = history or History()
+        self.notice_seconds = notice_seconds
+        self.started_at = time.monotonic()
+        self.machine = RoomStateMachine()
+        self.runner = ActionRunner(self)
+        self.session: RoomsSession | None = None
+        self.devices: dict[str, Device] = {}
+        self.panels: dict[str, PanelFeedback] = {}
+        self.calendar: RoomCalendar | None = None
+        self.table: dict[Key, Bound] = build_table(config.bindings)
+        self.handler: ButtonHandler | None = None
+        self._link_note = ""
+        self._known: KnownMeeting | None = None  # the meeting last seen with the link ready
+        self._view_event = anyio.Event()
+        self.machine.update(room=config.room.name)
+
+    # ---- a generation of parts ------------------------------------------------------------
+
+    def attach(
+        self,
+        tg: TaskGroup,
+        session: RoomsSession,
+        devices: dict[str, Device],
+        calendar: RoomCalendar | None,
+    ) -> None:
+        """Adopt freshly built parts (the app runs them); starts feedback and the ticker."""
+        config = self.config
+        self.machine = RoomStateMachine()
+        self.machine.update(room=config.room.name)
+        self.session, self.devices, self.calendar = session, devices, calendar
+        session.watch(self._on_rooms)
+        self.panels = {}
+        for name, device in devices.items():
+            device.watch(functools.partial(self._on_device, name))
+            self.machine.set_device(name, False)
+            if device.kind == "panel":
+                text = device.profile.line.text if device.profile.line else None
+                feedback = PanelFeedback(
+                    name,
+                    config.feedback,
+                    functools.partial(_send_to, device),
+                    text_width=text.max_length if text else None,
+                )
+                self.panels[name] = feedback
+                tg.start_soon(feedback.run)
+        self.handler = ButtonHandler(self.table, self.runner, tg, self._report, self._busy)
+        if calendar is not None:
+            calendar.watch(self._calendar_changed)
+            tg.start_soon(self._calendar_ticker)
+        self._view_changed()
+
+    def retune(self, config: AgentConfig) -> None:
+        """A reload that needs no restart: bindings, feedback and the room name in place."""
+        self.config = config
+        self.table = build_table(config.bindings)
+        if self.handler is not None:
+            self.handler.table = self.table
+        for panel in self.panels.values():
+            panel.set_rules(config.feedback)
+        self.machine.update(room=config.room.name)
+        self._view_changed()
+
+    async def stop_moves(self) -> None:
+        """Stop every held or timed camera move (bounded: shutdown must stay quick)."""
+        with anyio.move_on_after(MOVE_STOP_SECONDS, shield=True):
+            async with anyio.create_task_group() as tg:
+                if self.handler is not None:
+                    tg.start_soon(self.handler.stop_all)
+                tg.start_soon(self.runner.stop_timed)
+
+    async def _calendar_ticker(self) -> None:
+        while True:
+            self._calendar_changed()
+            self._note_room_use()  # a meeting that outlasts a booking start uses the new one
+            await anyio.sleep(CALENDAR_TICK_SECONDS)
+
+    def _note_room_use(self) -> None:
+        if self.calendar is not None and self.machine.view.state in IN_USE_STATES:
+            self.calendar.note_in_use()
+
+    async def wait_view(self, predicate: Callable[[RoomView], bool]) -> RoomView:
+        """Until the room view satisfies `predicate` (callers bound it with a timeout)."""
+        while not predicate(self.machine.view):
+            await self._view_event.wait()
+        return self.machine.view
+
+    async def wait_settled(self) -> RoomView:
+        """Until the Rooms link is up, every device is online and every panel shows it."""
+        while True:
+            view = await self.wait_view(
+                lambda v: v.state is not RoomState.ROOMS_OFFLINE and not v.devices_offline
+            )
+            for panel in list(self.panels.values()):
+                await panel.wait_synced()
+            if self.machine.view == view:
+                return view
+
+    # ---- inputs ---------------------------------------------------------------------------
+
+    def _on_rooms(self, change: RoomsChange) -> None:
+        session = self.session
+        if session is None:
+            return
+        mirror = session.mirror
+        if change.kind == "link":
+            ready = change.link == LinkState.READY
+            reason = None if ready else session.last_error
+            note = "Rooms link ready" if ready else f"Rooms client offline: {reason}"
+            if not ready and self._known is not None and self.machine.link_ready:
+                self._known = self._known.model_copy(update={"at": _now()})
+            self.machine.set_link(ready, reason)
+            # The session logs every attempt; the room's history only needs what changed.
+            if note != self._link_note and (ready or reason):
+                self._link_note = note
+                level = logging.INFO if ready else logging.WARNING
+                fields = {"link": change.link.value} | ({} if ready else {"reason": reason})
+                self.record("rooms", "link", note, level=level, **fields)
+        changed = self.machine.set_meeting(
+            mirror.status, mirror.meeting_code, mirror.title, mirror.host_present
+        )
+        if self.machine.link_ready:
+            self._known = KnownMeeting(
+                status=mirror.status.label,
+                code=mirror.meeting_code,
+                title=mirror.title,
+                at=_now(),
+            )
+        # The panel's LEDs are woken at once; the history, the log line and a page refresh
+        # that changes nothing on the panel wait until the feedback has written its frame.
+        if changed or change.kind == "link":
+            self._view_changed()
+            if changed:
+                self._note_room_use()
+        elif change.kind == "mirror":  # the meeting moved in ways the page shows
+            _after_ready_tasks(self._view_changed)
+        if change.kind == "event" and change.event is not None:
+            module, name = change.event.module, change.event.name
+            what = f"{module} event {name}"
+            _after_ready_tasks(self.record, "rooms", "event", what, module=module, event=name)
+
+    def _on_device(self, name: str, ev: DeviceEvent) -> None:
+        if ev.kind == "button" and ev.button is not None and ev.action is not None:
+            handler = self.handler
+            handled = handler.handle(name, ev.button, ev.action) if handler else False
+            if handled or ev.action == ButtonPhase.PRESS:
+                # After the action's first step (which sends): history, log line and page
+                # update never delay a press. _report is deferred the same way, so the
+                # history keeps its order (press, then its outcome).
+                message = f"button {ev.button} {ev.action}"
+                _after_ready_tasks(
+                    self.record,
+                    name,
+                    "button",
+                    message,
+                    device=name,
+                    button=ev.button,
+                    how=ev.action,
+                )
+            return
+        if ev.kind in ("online", "offline"):
+            online = ev.kind == "online"
+            self.machine.set_device(name, online)
+            panel = self.panels.get(name)
+            if online and panel is not None:
+                panel.resend_all()
+            if not online and self.handler is not None:
+                self.handler.release_all(name)
+            if not online and ev.detail == "stopped":  # closed by our own shutdown
+                self.record(name, "closed", f"{name} closed", level=logging.INFO, device=name)
+            else:
+                detail = f": {ev.detail}" if ev.detail else ""
+                level = logging.INFO if online else logging.WARNING
+                device = self.devices.get(name)
+                fields: dict[str, Any] = (
+                    {"port": device.port if device else None} if online else {"reason": ev.detail}
+                )
+                message = f"{name} {ev.kind}{detail}"
+                self.record(name, ev.kind, message, level=level, device=name, **fields)
+            self._view_changed()
+        elif ev.kind == "error":
+            message = f"{name}: {ev.detail}"
+            self.record(
+                name, "error", message, level=logging.WARNING, device=name, reason=ev.detail
+            )
+
+    def _calendar_changed(self) -> None:
+        calendar = self.calendar
+        if calendar is None:
+            return
+        booking = calendar.next()
+        self.machine.update(
+            next_title=booking.title if booking else None,
+            next_start=booking.start.astimezone().strftime("%H:%M") if booking else None,
+            next_code=booking.meeting_code if booking else None,
+        )
+        self._view_changed()
+
+    # ---- outputs --------------------------------------------------------------------------
+
+    def _report(self, device: str, button: int, label: str, error: str | None, result: str) -> None:
+        _after_ready_tasks(self._report_now, device, button, label, error, result)
+
+    def _busy(self, device: str, button: int, label: str) -> None:
+        """A press of a key whose action is still running: acknowledged, not started again."""
+        panel = self.panels.get(device)
+        if panel is not None:
+            panel.notice(button, f"busy… {label}", min(BUSY_SECONDS, self.notice_seconds))
+        self.history.count_action(label, "busy")
+        # Deferred twice: the press itself is recorded (deferred once) after this call returns,
+        # and the history keeps the order press, then busy.
+        message = f"button {button}: busy… {label} still running"
+        record = functools.partial(
+            self.record, device, "busy", message, device=device, button=button, action=label
+        )
+        _after_ready_tasks(_after_ready_tasks, record)
+
+    def _report_now(
+        self, device: str, button: int, label: str, error: str | None, result: str
+    ) -> None:
+        """An action started by a button finished: log it, and show failures on the panel
+        (and the outcome of actions no LED follows)."""
+        fields: dict[str, Any] = {"device": device, "button": button, "action": label}
+        if error is None:
+            message = f"button {button}: {label}: {result}"
+            self.record(device, "action", message, ok=True, outcome=result, **fields)
+            panel = self.panels.get(device)
+            if panel is not None and label in CONFIRMED_ACTIONS:
+                panel.notice(None, result, self.notice_seconds)
+            return
+        where = f"{label} {result}" if result else label
+        if result:
+            fields["step"] = result
+        message = f"button {button}: {where}: {error}"
+        self.record(
+            device,
+            "refused",
+            message,
+            level=logging.WARNING,
+            error=f"{where}: {error}",
+            ok=False,
+            reason=error,
+            **fields,
+        )
+        panel = self.panels.get(device)
+        if panel is not None:
+            panel.notice(button, error, self.notice_seconds)
+
+    def _view_changed(self) -> None:
+        view = self.machine.view
+        for panel in self.panels.values():
+            panel.update(view)
+        changed, self._view_event = self._view_event, anyio.Event()
+        changed.set()
+        self.history.emit({"type": "status", "room": room_info(self).model_dump(mode="json")})
+
+    def record(self, source: str, kind: str, message: str, **fields: Any) -> None:
+        """One history event (History.record); also for the app's own parts."""
+        self.history.record(source, kind, message, **fields)
+
+    # ---- the facade (control → web) -------------------------------------------------------
+
+    def status_model(self) -> RoomStatus:
+        return build_status(self, self._known)
+
+    def status(self) -> dict[str, Any]:
+        return self.status_model().dump()
+
+    def recent_events(self, limit: int = 100) -> list[dict[str, Any]]:
+        return self.history.recent(limit)
+
+    async def perform(self, action: dict[str, Any]) -> dict[str, Any]:
+        """Run one action (or a macro: {"action": [steps]}); raises ActionError on failure."""
+        steps = action.get("action")
+        if isinstance(steps, list):
+            result = await self.runner.run_macro([parse_action(s) for s in steps])
+            name = "macro"
+        else:
+            parsed = parse_action(action)
+            name = parsed.action
+            result = await self.runner.run(parsed)
+        self.record("api", "action", f"{name}: {result}", action=name, ok=True, outcome=result)
+        return {"action": name, "result": result}
+
+    async def device_command(self, device: str, command: str, args: list[Any]) -> dict[str, Any]:
+        target = self.devices.get(device)
+        if target is None:
+            raise LookupError(f"unknown device {device!r}; devices: {', '.join(self.devices)}")
+        reply = await target.command(command, *args)
+        message = f"{device} {command} {' '.join(map(str, args))}".strip()
+        self.record("api", "device", message, device=device, command=command, args=list(args))
+        return {
+            "device": device,
+            "command": command,
+            "reply": None if reply is None else str(reply),
+        }
+
+    async def press(self, device: str, button: int, kind: str = "press") -> dict[str, Any]:
+        """A virtual button: the same path as a real panel's button event."""
+        if device not in self.devices:
+            raise LookupError(f"unknown device {device!r}; devices: {', '.join(self.devices)}")
+        if kind not in ButtonPhase.__members__.values():
+            raise ValueError("kind must be press, hold or release")
+        handled = self.handler.handle(device, button, kind) if self.handler else False
+        message = f"virtual {device} button {button} {kind}"
+        self.record("api", "button", message, device=device, button=button, how=kind)
+        return {"device": device, "button": button, "kind": kind, "handled": handled}
+
+    def config_view(self) -> dict[str, Any]:
+        data: dict[str, Any] = scrub(self.config.model_dump(mode="json"))
+        return data
+
+    def watch(self, callback: Watcher) -> Callable[[], None]:
+        return self.history.watch(callback)
+
+
+async def _send_to(device: Device, command: str, args: list[Any], extra: dict[str, Any]) -> object:
+    return await device.command(command, *args, **extra)
+
+
+def _now() -> datetime:
+    return datetime.now().astimezone()
+
+
+def _after_ready_tasks(func: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+    """Run `func(*args, **kwargs)` once the tasks already scheduled (a just-started action)
+    have taken their next step. The agent runs on anyio's asyncio backend, whose ready queue
+    is FIFO: callbacks deferred here keep their order among themselves."""
+    if kwargs:
+        func = functools.partial(func, **kwargs)
+    asyncio.get_running_loop().call_soon(func, *args)

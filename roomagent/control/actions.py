@@ -247,7 +247,12 @@ def param_problems(data: Mapping[str, Any]) -> list[tuple[tuple[str, ...], str]]
         problems: list[tuple[tuple[str, ...], str]] = []
         params = [p for p in model.model_fields if p != "action"]
         for err in exc.errors():
-            key = str(err["loc"][0]) if err["loc"] else "action"
+            if not err["loc"]:  # a rule over several parameters (a model validator)
+                problems.append(
+                    (("action",), f"{name}: {err['msg'].removeprefix('Value error, ')}")
+                )
+                continue
+            key = str(err["loc"][0])
             field = model.model_fields.get(key)
             if err["type"] == "extra_forbidden":
                 allowed = ", ".join(params) or "none"

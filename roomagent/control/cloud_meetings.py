@@ -141,10 +141,23 @@ class CloudMeetings:
         return before != (self.conference, {k: v[1] for k, v in self._details.items()})
 
     async def run(self, calendar: RoomCalendar | None) -> None:
-        while True:
-            if await self.refresh(calendar):
-                self._changed()
-            await anyio.sleep(REFRESH_SECONDS)
+        """Refresh every REFRESH_SECONDS and whenever the calendar changes."""
+        wake = anyio.Event()
+
+        def calendar_changed() -> None:
+            wake.set()
+
+        unsubscribe = calendar.watch(calendar_changed) if calendar is not None else None
+        try:
+            while True:
+                if await self.refresh(calendar):
+                    self._changed()
+                with anyio.move_on_after(REFRESH_SECONDS):
+                    await wake.wait()
+                wake = anyio.Event()
+        finally:
+            if unsubscribe is not None:
+                unsubscribe()
 
     def join_target(self, bookings: list[Booking | None]) -> tuple[str, str] | None:
         """(code, title) of the first booking with a Tencent code — its own, or the one its

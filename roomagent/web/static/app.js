@@ -310,6 +310,7 @@
     renderLinks(status);
     renderCalendar(status);
     renderTests(status);
+    page.listeners.forEach((listener) => listener(status));
   }
 
   // "Camera", "Panel" for a configured device name; "Device" otherwise.
@@ -400,6 +401,9 @@
     setTone($("conn"), tone, text);
     document.body.classList.toggle("offline", tone !== "ok");
   }
+
+  // Separate page blocks (clouds.js) hook in here: they get each status and may call.
+  const page = (window.roomPage = { call: (m, p) => call(m, p), listeners: [] });
 
   function call(method, params) {
     return new Promise((resolve, reject) => {

@@ -11,6 +11,7 @@ from typing import Any
 
 from roomagent.cli.common import EXIT_FAILED, EXIT_UNREACHABLE, CliError
 from roomagent.cli.scheduling import config_of
+from roomagent.config.model import AgentConfig, HuaweiSection
 from roomagent.scheduling.http import CloudError, CloudTimeout, CloudUnreachable
 
 REPEATS = {"none": 0, "workday": 1, "daily": 2, "weekly": 3, "biweekly": 4, "monthly": 5}
@@ -92,14 +93,18 @@ def _run(call: Any) -> Any:
         raise CliError(str(exc), EXIT_FAILED) from None
 
 
+def _huawei(config: AgentConfig) -> HuaweiSection:
+    if config.cloud.huawei is None:
+        raise CliError("Huawei Cloud Meeting is not configured: add a [cloud.huawei] section")
+    return config.cloud.huawei
+
+
 def cmd_book(args: argparse.Namespace) -> int:
     from roomagent.scheduling import huawei_booked
     from roomagent.scheduling.huawei import HuaweiClient, MeetingRequest
 
     config = config_of(args.config)
-    section = config.cloud.huawei
-    if section is None:
-        raise CliError("Huawei Cloud Meeting is not configured: add a [cloud.huawei] section")
+    section = _huawei(config)
     media = "HDVideo" if args.media == "video" else "Voice"
     request = MeetingRequest(
         start=_moment("--start", args.start),
@@ -126,17 +131,8 @@ def cmd_book(args: argparse.Namespace) -> int:
 def cmd_invite(args: argparse.Namespace) -> int:
     from roomagent.scheduling.huawei import Attendee, HuaweiClient
 
-    config = config_of(args.config)
-    section = config.cloud.huawei
-    if section is None:
-        raise CliError("Huawei Cloud Meeting is not configured: add a [cloud.huawei] section")
-    attendee = Attendee(
-        name=args.name,
-        phone=args.phone,
-        email=args.email,
-        sms=args.sms,
-        role=1 if args.role == "host" else 0,
-    )
+    section = _huawei(config_of(args.config))
+    attendee = Attendee.invitee(args.name, args.phone, args.email, args.sms, args.role == "host")
 
     async def invite() -> dict[str, Any]:
         async with HuaweiClient(section) as client:
@@ -164,17 +160,24 @@ def _yzj_client(args: argparse.Namespace) -> tuple[Any, str]:
         raise CliError(str(exc), EXIT_FAILED) from None
 
 
+def _meeting_fields(args: argparse.Namespace, open_id: str) -> dict[str, Any]:
+    """What repeatMeeting and batchModify share, from the command line."""
+    return {
+        "openid": open_id,
+        "title": args.title,
+        "content": args.content,
+        "start": _moment("--start", args.start),
+        "end": _moment("--end", args.end),
+        "actors": args.actor,
+    }
+
+
 def cmd_recurring_create(args: argparse.Namespace) -> int:
     from roomagent.scheduling.yunzhijia import RepeatMeeting
 
     client, open_id = _yzj_client(args)
     meeting = RepeatMeeting(
-        openid=open_id,
-        title=args.title,
-        content=args.content,
-        start=_moment("--start", args.start),
-        end=_moment("--end", args.end),
-        actors=args.actor,
+        **_meeting_fields(args, open_id),
         repeat=REPEATS[args.repeat],  # type: ignore[arg-type]
         repeat_end=_moment("--until", args.until),
     )
@@ -198,15 +201,7 @@ def cmd_recurring_modify(args: argparse.Namespace) -> int:
     from roomagent.scheduling.yunzhijia import MeetingChange
 
     client, open_id = _yzj_client(args)
-    change = MeetingChange(
-        id=args.id,
-        openid=open_id,
-        title=args.title,
-        content=args.content,
-        start=_moment("--start", args.start),
-        end=_moment("--end", args.end),
-        actors=args.actor,
-    )
+    change = MeetingChange(id=args.id, **_meeting_fields(args, open_id))
     repeat, until = REPEATS[args.repeat], _moment("--until", args.until)
 
     async def modify() -> dict[str, Any]:

@@ -83,12 +83,8 @@ class CloudMeetings:
             conference = huawei_booked.choose(self.state_dir, action.conference)
         except ValueError as exc:
             raise ActionNotApplicable(str(exc)) from None
-        attendee = Attendee(
-            name=action.name,
-            phone=action.phone,
-            email=action.email,
-            sms=action.sms,
-            role=1 if action.role == "host" else 0,
+        attendee = Attendee.invitee(
+            action.name, action.phone, action.email, action.sms, action.role == "host"
         )
         try:
             async with HuaweiClient(self.huawei) as client:

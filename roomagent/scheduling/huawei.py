@@ -81,6 +81,13 @@ class Attendee(_Model):
     dept_uuid: str | None = Field(default=None, alias="deptUUID")
     dept_name: str | None = Field(default=None, alias="deptName")
 
+    @classmethod
+    def invitee(
+        cls, name: str, phone: str | None, email: str | None, sms: str | None, host: bool
+    ) -> Attendee:
+        """Someone invited by a person (CLI, page): reached one of three ways."""
+        return cls(name=name, phone=phone, email=email, sms=sms, role=1 if host else 0)
+
     def wire(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True, exclude_none=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,16 @@ HWM_APP_KEY = "hwm-SECRET-appkey-5151"
 HWM_PASSWORD = "hwm-SECRET-password-6262"
 HWM_CHAIR = "chair-SECRET-9090"
 ROOM = "23F会议室"
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    # main() installs its own stdout log handler; put the test runner's back afterwards.
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ a room_id-only config refused; recurring meetings from the CLI."""
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -101,6 +99,7 @@ async def test_free_rooms_paging_stops_at_a_short_page(
     assert [r.body["pageIndex"] for r in yzj_cloud.requests_to("freeRooms")] == [1, 2, 3]
 
 
+@pytest.mark.usefixtures("restore_logging")
 def test_a_room_id_only_config_is_refused_with_the_reason(tmp_path: Path) -> None:
     path = write_config(
         tmp_path,
@@ -110,15 +109,6 @@ def test_a_room_id_only_config_is_refused_with_the_reason(tmp_path: Path) -> Non
         load_config(path)
     code = main(["check-config", str(path)])
     assert code != 0
-
-
-@pytest.fixture
-def _restore_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 def _yzj_config(tmp_path: Path, cloud: YunzhijiaCloud) -> str:
@@ -132,7 +122,7 @@ def _yzj_config(tmp_path: Path, cloud: YunzhijiaCloud) -> str:
     )
 
 
-@pytest.mark.usefixtures("_restore_logging")
+@pytest.mark.usefixtures("restore_logging")
 def test_recurring_create_modify_cancel_from_the_cli(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, yzj_cloud: YunzhijiaCloud, tokens: None
 ) -> None:

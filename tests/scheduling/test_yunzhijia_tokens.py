@@ -162,6 +162,7 @@ async def test_secret_file_is_read(
     assert yzj_cloud.requests_to("getAccessToken")[0].body["secret"] == YZJ_SECRET
 
 
+@pytest.mark.usefixtures("restore_logging")
 def test_cli_calendar_with_secret_env_survives_the_expiry(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, yzj_cloud: YunzhijiaCloud, tokens: None
 ) -> None:

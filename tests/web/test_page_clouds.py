@@ -8,12 +8,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import anyio
-import pytest
 from playwright.async_api import expect
 
 from roomagent.app import App
 from roomagent.config.model import CalendarSection, CloudSection, HuaweiSection, QuanshiSection
-from roomagent.demo import CAMERA_PROFILE, PANEL_PROFILE, demo_config
+from roomagent.demo import CAMERA_PROFILE, PANEL_PROFILE
 from roomagent.devices.profiles import load_profile
 from roomagent.scheduling import huawei_booked
 from roomagent.scheduling.huawei import Conference
@@ -22,16 +21,11 @@ from roomagent.sim.clouds import QUANSHI_SEED_MEETING, HuaweiCloud, QuanshiCloud
 from roomagent.sim.panel import PanelEmulator
 from roomagent.sim.rooms import RoomsSimulator
 
-from .test_page_browser import CHROMIUM, open_page, screenshots
+from . import test_page_real_agent as real_agent
+from .test_page_browser import open_page, screenshots
+from .test_page_real_agent import ROOMS_PASSWORD, WEB_PASSWORD, room_config
 
-pytestmark = [
-    pytest.mark.anyio,
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
-]
-
-ROOMS_PASSWORD = "sim-rooms-pw-7171"
-WEB_PASSWORD = "page-pw-clouds-7272"
+pytestmark = real_agent.pytestmark
 YZJ_TOKEN = "yzj-token-page-clouds"
 QS_TOKEN = "qs-token-page-clouds"
 CHAIR = "chair-SECRET-page-7373"
@@ -40,14 +34,8 @@ CHAIR = "chair-SECRET-page-7373"
 async def test_page_shows_the_quanshi_detail_and_invites_into_the_huawei_meeting(
     tmp_path: Path,
 ) -> None:
-    for name, value in (
-        ("rooms.pw", ROOMS_PASSWORD),
-        ("web.pw", WEB_PASSWORD),
-        ("yzj.token", YZJ_TOKEN),
-        ("qs.token", QS_TOKEN),
-        ("chair.pw", CHAIR),
-    ):
-        (tmp_path / name).write_text(value + "\n")  # fmt: skip
+    for name, value in (("yzj.token", YZJ_TOKEN), ("qs.token", QS_TOKEN), ("chair.pw", CHAIR)):
+        (tmp_path / name).write_text(value + "\n")
     now = datetime.now(UTC)
     camera = CameraEmulator(load_profile(CAMERA_PROFILE))
     panel = PanelEmulator(load_profile(PANEL_PROFILE))
@@ -66,11 +54,7 @@ async def test_page_shows_the_quanshi_detail_and_invites_into_the_huawei_meeting
                        "Created", None),
         )  # fmt: skip
         async with RoomsSimulator(password=ROOMS_PASSWORD) as sim, camera, panel:
-            config = demo_config(sim.url, panel.path, camera.path, 0)
-            config.rooms.password_file = tmp_path / "rooms.pw"
-            config.web.password_file = tmp_path / "web.pw"
-            config.discovery.enabled = False
-            config.state_dir = tmp_path
+            config = room_config(sim, panel, camera, tmp_path)
             config.calendar = CalendarSection(yunzhijia=yzj.section(tmp_path / "yzj.token"))
             config.cloud = CloudSection(
                 huawei=HuaweiSection(

@@ -32,17 +32,25 @@ WEB_PASSWORD = "page-pw-8086-e2e"
 CLOUD_TOKEN = "yzj-token-page-e2e"
 
 
-async def test_page_drives_the_real_agent_against_the_simulators(tmp_path: Path) -> None:
+def room_config(
+    sim: RoomsSimulator, panel: PanelEmulator, camera: CameraEmulator, tmp_path: Path
+) -> AgentConfig:
+    """The demo room on these simulators, its passwords in files, state in tmp_path."""
     (tmp_path / "rooms.pw").write_text(ROOMS_PASSWORD + "\n")
     (tmp_path / "web.pw").write_text(WEB_PASSWORD + "\n")
+    config = demo_config(sim.url, panel.path, camera.path, 0)
+    config.rooms.password_file = tmp_path / "rooms.pw"
+    config.web.password_file = tmp_path / "web.pw"
+    config.discovery.enabled = False  # tests stay on 127.0.0.1
+    config.state_dir = tmp_path
+    return config
+
+
+async def test_page_drives_the_real_agent_against_the_simulators(tmp_path: Path) -> None:
     camera = CameraEmulator(load_profile(CAMERA_PROFILE))
     panel = PanelEmulator(load_profile(PANEL_PROFILE))
     async with RoomsSimulator(password=ROOMS_PASSWORD) as sim, camera, panel:
-        config = demo_config(sim.url, panel.path, camera.path, 0)
-        config.rooms.password_file = tmp_path / "rooms.pw"
-        config.web.password_file = tmp_path / "web.pw"
-        config.discovery.enabled = False  # tests stay on 127.0.0.1
-        config.state_dir = tmp_path
+        config = room_config(sim, panel, camera, tmp_path)
         agent = App(config, base_dir=tmp_path)
         async with anyio.create_task_group() as tg:
             await tg.start(agent.run)
@@ -97,8 +105,6 @@ def with_calendar(config: AgentConfig, cloud: YunzhijiaCloud, token_file: Path) 
 async def test_page_books_and_ends_the_room_through_the_real_calendar(tmp_path: Path) -> None:
     """Book/End on the page → the real Agent → the room calendar → the loopback Yunzhijia
     cloud (real HTTP); the outcome comes back in the agent's words."""
-    (tmp_path / "rooms.pw").write_text(ROOMS_PASSWORD + "\n")
-    (tmp_path / "web.pw").write_text(WEB_PASSWORD + "\n")
     (tmp_path / "yzj.token").write_text(CLOUD_TOKEN)
     camera = CameraEmulator(load_profile(CAMERA_PROFILE))
     panel = PanelEmulator(load_profile(PANEL_PROFILE))
@@ -106,11 +112,7 @@ async def test_page_books_and_ends_the_room_through_the_real_calendar(tmp_path: 
         later = datetime.now(UTC) + timedelta(hours=2)
         cloud.add_booking("23F会议室", later, later + timedelta(minutes=30), topic="Design crit")
         async with RoomsSimulator(password=ROOMS_PASSWORD) as sim, camera, panel:
-            config = demo_config(sim.url, panel.path, camera.path, 0)
-            config.rooms.password_file = tmp_path / "rooms.pw"
-            config.web.password_file = tmp_path / "web.pw"
-            config.discovery.enabled = False
-            config.state_dir = tmp_path
+            config = room_config(sim, panel, camera, tmp_path)
             with_calendar(config, cloud, tmp_path / "yzj.token")
             agent = App(config, base_dir=tmp_path)
             async with anyio.create_task_group() as tg:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +22,7 @@ import anyio
 from anyio.abc import TaskGroup
 
 from roomagent import __version__
-from roomagent.config.loader import load_config, parse_config
+from roomagent.config.loader import Checker, load_config, parse_config
 from roomagent.config.model import AgentConfig
 from roomagent.config.secrets import SecretUnavailable, read_secret
 from roomagent.control.checks import CONFIG_CHECKS
@@ -56,9 +56,9 @@ RESTART_SECTIONS = (
 )
 
 
-def load_room_config(path: Path | str) -> AgentConfig:
+def load_room_config(path: Path | str, extra_checks: Sequence[Checker] = ()) -> AgentConfig:
     """A room config file with every cross-package check (profiles, bindings, feedback)."""
-    return load_config(path, checks=CONFIG_CHECKS)
+    return load_config(path, checks=(*CONFIG_CHECKS, *extra_checks))
 
 
 def parse_room_config(text: str, file: str = "<config>", base: Path | None = None) -> AgentConfig:
@@ -197,15 +197,23 @@ class App:
         web = self.config.web
         if not web.enabled:
             return None
+        from roomagent.discovery.mdns import mdns_host_name
         from roomagent.web.auth import WebAuthError
         from roomagent.web.server import WebServer
+        from roomagent.web.tls import TlsConfigError, server_tls
 
         try:
             password = read_secret(
                 web.password_env, self._relative(web.password_file), what="web password"
             )
-            server = WebServer(self.core, web, password, web.password_hash)
-        except (SecretUnavailable, WebAuthError) as exc:
+            tls = server_tls(  # None: plain HTTP (loopback, or tls = "off")
+                web,
+                state_dir=self.config.state_dir,
+                base_dir=self.base_dir,
+                mdns_name=mdns_host_name(self.config.room.id or machine_id()),
+            )
+            server = WebServer(self.core, web, password, web.password_hash, tls=tls)
+        except (SecretUnavailable, WebAuthError, TlsConfigError) as exc:
             self.core.record("web", "error", f"diagnostics page off: {exc}", level=logging.ERROR)
             return None
         try:
@@ -238,6 +246,8 @@ class App:
             state=self.core.machine.view.state.value,
             interfaces=interfaces,
         )
+        tls = web.tls_summary()  # the scheme, and the fingerprint for tools that pin it
+        announcer.update(scheme=tls["scheme"], fp=tls.get("fingerprint"))
         tg.start_soon(self._optional, "mDNS announcement", announcer.run)
         return announcer
 

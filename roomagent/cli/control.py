@@ -16,6 +16,7 @@ from roomagent.cli.common import EXIT_FAILED, EXIT_OK
 from roomagent.config.loader import ConfigError
 from roomagent.config.model import AgentConfig
 from roomagent.logsetup import kv, setup_logging
+from roomagent.web.tls import config_problems as tls_config_problems
 
 log = logging.getLogger("roomagent.run")
 
@@ -63,9 +64,16 @@ def print_problems(exc: ConfigError) -> None:
         print(str(problem), file=sys.stderr)
 
 
+def tls_problems(config: AgentConfig, base_dir: Path) -> list[tuple[tuple[str | int, ...], str]]:
+    """[web] tls = "files": the certificate and key are there, a pair, and not expired."""
+    return tls_config_problems(config.web, base_dir)
+
+
 def cmd_check_config(args: argparse.Namespace) -> int:
     try:
-        config = load_room_config(args.file)
+        # The page's certificate files too: check-config is the place to find a bad pair
+        # (at run time it turns the page off, and the room keeps working).
+        config = load_room_config(args.file, extra_checks=(tls_problems,))
     except ConfigError as exc:
         print_problems(exc)
         return EXIT_FAILED
@@ -149,8 +157,11 @@ def reload_config(app: App, path: Path, cli_log_level: str | None) -> None:
         return
     if cli_log_level is None:
         setup_logging(config.log.level)
+    # The site's certificate files are read again on every SIGHUP (a renewed certificate
+    # needs no config change); a pair that does not load keeps the current one.
+    certificate = app.web.reload_tls() if app.web is not None else "no page"
     done = app.reload(config, path.parent)
-    log.info("config reloaded", extra=kv(config=str(path), result=done))
+    log.info("config reloaded", extra=kv(config=str(path), result=done, tls=certificate))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -23,7 +23,8 @@ def register(sub: Any, sim_sub: Any) -> None:
         "discover",
         help="list roomagent boxes announced on the LAN (mDNS)",
         description="Browse _roomagent._tcp.local. and print one line per agent: name, "
-        "address, port, room, version, state and the diagnostics page URL (tab-separated). "
+        "address, port, room, version, state, the diagnostics page URL (https:// when it "
+        "serves TLS) and the certificate's SHA-256 fingerprint to pin (tab-separated). "
         "Exits 0 also when none answered.",
     )
     discover.add_argument(

@@ -88,6 +88,11 @@ class WebSection(Section):
         default=None, description="pbkdf2_sha256$ITER$SALT$HASH (see `roomagent hash-password`)"
     )
     allowed_origins: list[str] = Field(default_factory=list)
+    tls: Literal["auto", "files", "off"] | None = Field(
+        default=None, description="default: auto when listen is not loopback, else off"
+    )
+    cert_file: Path | None = Field(default=None, description='PEM chain for tls = "files"')
+    key_file: Path | None = Field(default=None, description='PEM key for tls = "files"')
 
 
 class DiscoverySection(Section):

@@ -27,6 +27,7 @@ from roomagent.control.feedback import BUSY_SECONDS, NOTICE_SECONDS, PanelFeedba
 from roomagent.control.history import History, Watcher
 from roomagent.control.host import CoreHost
 from roomagent.control.model import ButtonPhase, KnownMeeting, RoomStatus
+from roomagent.control.panels_view import PanelsView
 from roomagent.control.state import RoomState, RoomStateMachine, RoomView
 from roomagent.control.status import build_status, room_info
 from roomagent.devices.device import Device, DeviceEvent
@@ -72,6 +73,7 @@ class RoomCore(CoreHost):
         self.clouds: CloudMeetings | None = None  # set by the app when a cloud is configured
         self.table: dict[Key, Bound] = build_table(config.bindings)
         self.handler: ButtonHandler | None = None
+        self.views = self._make_views()  # the page's virtual panels and PTZ pads
         self._link_note = ""
         self._known: KnownMeeting | None = None  # the meeting last seen with the link ready
         self._view_event = anyio.Event()
@@ -107,12 +109,18 @@ class RoomCore(CoreHost):
                 self.panels[name] = feedback
                 tg.start_soon(feedback.run)
         self.handler = ButtonHandler(self.table, self.runner, tg, self._report, self._busy)
+        self.views = self._make_views()
+        self.views.start(tg)
         if calendar is not None:
             calendar.watch(self._calendar_changed)
             tg.start_soon(self._calendar_ticker)
         if self.clouds is not None:
             self.clouds.watch(self._view_changed)
         self._view_changed()
+
+    def _make_views(self) -> PanelsView:
+        rules = lambda: self.config.feedback  # noqa: E731  (a retune swaps the config)
+        return PanelsView(self.devices, lambda: self.table, rules, self.history.emit)
 
     def retune(self, config: AgentConfig) -> None:
         """A reload that needs no restart: bindings, feedback and the room name in place."""
@@ -351,6 +359,7 @@ class RoomCore(CoreHost):
         if target is None:
             raise LookupError(f"unknown device {device!r}; devices: {', '.join(self.devices)}")
         reply = await target.command(command, *args)
+        self.views.after_command(device, command)  # a switched camera reports again
         message = f"{device} {command} {' '.join(map(str, args))}".strip()
         self.record("api", "device", message, device=device, command=command, args=list(args))
         return {

@@ -94,6 +94,11 @@ class DeviceStatus(_Model):
     port: str
     online: bool
     reason: str | None = Field(default=None, description="why it is offline, in words")
+    reason_words: dict[str, str] | None = Field(
+        default=None,
+        description="while offline: {text: a sentence a person can act on, detail: the "
+        "technical reason with the path} (control/panels_view.py)",
+    )
     counters: dict[str, int] = Field(default_factory=dict)
 
 
@@ -159,6 +164,16 @@ class RoomStatus(_Model):
     )
     last_error: str | None = None
     last_error_at: str | None = Field(default=None, description="`ts` of the event that set it")
+    panels: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="per panel: name, online, buttons [{button, press|hold|release: {action, "
+        "text}}], leds [{led, mode, colour}] and texts [{line, text}] as the panel shows them "
+        "now, led_numbers, hold_ms (control/panels_view.py)",
+    )
+    cameras: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="per camera: name, online, presets [n], report {power, firmware, error}",
+    )
 
     def dump(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

@@ -87,6 +87,7 @@ def build_status(core: RoomCore, known: KnownMeeting | None) -> RoomStatus:
                 port=device.port,
                 online=device.online,
                 reason=device.offline_reason,
+                reason_words=core.views.device_words(name),
                 counters=dict(device.counters),
             )
         )
@@ -107,4 +108,5 @@ def build_status(core: RoomCore, known: KnownMeeting | None) -> RoomStatus:
         actions={action: dict(results) for action, results in core.history.actions.items()},
         last_error=core.history.last_error,
         last_error_at=core.history.last_error_at,
+        **core.views.status(),
     )

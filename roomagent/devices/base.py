@@ -10,7 +10,8 @@ from typing import Any, Literal, Protocol
 from roomagent.devices.errors import CommandUsageError
 from roomagent.devices.profiles import Profile, Range
 
-EventKind = Literal["online", "offline", "button", "ack", "error"]
+# "shown": a panel now shows a new LED state or text line (the agent mirrors it on the page).
+EventKind = Literal["online", "offline", "button", "ack", "error", "shown"]
 ButtonAction = Literal["press", "hold", "release"]
 
 

@@ -93,6 +93,13 @@ class Device:
             counters["bytes_out"] += self._transport.bytes_out
         return counters
 
+    def shown(self) -> dict[str, Any] | None:
+        """A panel's LEDs and text lines as it shows them now; None for a camera."""
+        driver = self._driver
+        if not isinstance(driver, LineDriver):
+            return None
+        return {"leds": dict(driver.leds), "texts": dict(driver.texts)}
+
     def watch(self, callback: Callable[[DeviceEvent], None]) -> Callable[[], None]:
         self._callbacks.append(callback)
 

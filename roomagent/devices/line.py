@@ -176,8 +176,12 @@ class LineDialect:
         spec = self.section.text
         if spec is None:
             raise CommandUsageError("this panel has no text display in its profile")
-        clean = _CONTROL_CHARS.sub("", text)[: spec.max_length]
-        return spec.template.format(address=self.address, line=line_no, text=clean)
+        return spec.template.format(address=self.address, line=line_no, text=self.shown_text(text))
+
+    def shown_text(self, text: str) -> str:
+        """What the display shows of `text`: control characters dropped, cut to its width."""
+        spec = self.section.text
+        return _CONTROL_CHARS.sub("", text)[: spec.max_length if spec else None]
 
     # ---- panel side (emulator) ----
 

@@ -22,10 +22,15 @@ PANEL_SPECS = (
 _TEXT_LINES = Range(min=0, max=99)
 
 
+Led = tuple[str, str | None]  # (on|off|blink, colour name or None)
+
+
 @dataclass(frozen=True)
 class PanelCommand:
     line: str
     expect_reply: bool
+    led: tuple[int, Led] | None = None  # what the panel shows once it took the command
+    text: tuple[int, str] | None = None
 
 
 class _Waiter:
@@ -68,6 +73,9 @@ class LineDriver(Driver):
         # task spawn on the press path costs more than the press's own parsing).
         self._hold_timers: dict[int, asyncio.TimerHandle] = {}
         self.counters.update(unknown_lines=0, buttons=0, out_of_order=0, keepalive_misses=0)
+        # What the panel shows, as far as it took our commands (a reconnect forgets it).
+        self.leds: dict[int, Led] = {}
+        self.texts: dict[int, str] = {}
 
     # ---- commands ----
 
@@ -76,21 +84,42 @@ class LineDriver(Driver):
         if name == "led":
             n = parse_int("LED number", args[0], self.section.buttons)
             colour = args[2] if len(args) > 2 else kw.get("colour")
-            line = self.dialect.led(n, str(args[1]).lower(), colour)
+            mode = str(args[1]).lower()
+            line = self.dialect.led(n, mode, colour)
             assert self.section.led is not None
-            return PanelCommand(line, self.section.led.expect_reply)
+            return PanelCommand(line, self.section.led.expect_reply, led=(n, (mode, colour)))
         line_no = parse_int("text line", args[0], _TEXT_LINES)
         line = self.dialect.text(line_no, str(args[1]))
         assert self.section.text is not None
-        return PanelCommand(line, self.section.text.expect_reply)
+        shown = self.dialect.shown_text(str(args[1]))
+        return PanelCommand(line, self.section.text.expect_reply, text=(line_no, shown))
 
     async def execute(self, prepared: PanelCommand) -> dict[str, Any]:
         if not prepared.expect_reply:
             async with self._lock:
                 await self.link.write(self.dialect.encode(prepared.line))
-            return {}
-        await self._exchange(prepared.line, None, self.profile.timeouts.ack)
+        else:
+            await self._exchange(prepared.line, None, self.profile.timeouts.ack)
+        self._took(prepared)
         return {}
+
+    def _took(self, prepared: PanelCommand) -> None:
+        """The panel took the command: remember what it shows now and say so."""
+        if prepared.led is not None:
+            n, led = prepared.led
+            if self.leds.get(n) == led:
+                return
+            self.leds[n] = led
+            detail = f"led {n} {led[0]}" + (f" {led[1]}" if led[1] else "")
+        elif prepared.text is not None:
+            line_no, text = prepared.text
+            if self.texts.get(line_no) == text:
+                return
+            self.texts[line_no] = text
+            detail = f"text {line_no} {text}"
+        else:
+            return
+        self.link.emit(DeviceEvent("shown", detail=detail))
 
     async def _exchange(
         self, line: str, expect: re.Pattern[str] | None, wait_s: float, any_frame: bool = False
@@ -213,6 +242,8 @@ class LineDriver(Driver):
         super().reset()
         self._held.clear()
         self._pressed.clear()  # buttons held across an unplug are not held any more
+        self.leds.clear()  # a panel plugged in again shows nothing we know of
+        self.texts.clear()
         self._cancel_holds()
 
     def fail_pending(self, reason: str) -> None:

@@ -2,9 +2,10 @@
 
 The instance name is the room's name, so a browser lists "Huddle 3A", not an address. TXT
 carries what a tool needs without connecting: version, room, id, api (path), page (port),
-state. A name already taken on the LAN gets " (2)", " (3)", … — logged, never fatal — and the
-local addresses are re-checked periodically so a DHCP renewal or a cable moved to another
-switch is announced again.
+state, scheme (http or https) and fp (the certificate's SHA-256, when https). A name already
+taken on the LAN gets " (2)", " (3)", … — logged, never fatal — and the local addresses are
+re-checked periodically so a DHCP renewal or a cable moved to another switch is announced
+again.
 """
 
 from __future__ import annotations
@@ -58,12 +59,15 @@ class Found:
     api: str
     page_port: int | None
     state: str
+    scheme: str = "http"
+    fingerprint: str = ""  # SHA-256 of the page's certificate (https only)
 
     def line(self) -> str:
+        pin = f"\tsha256={self.fingerprint}" if self.fingerprint else ""
         return (
             f"{self.name}\t{self.address}\t{self.port}\troom={self.room}\tversion={self.version}"
             f"\tstate={self.state or '-'}"
-            f"\tpage=http://{self.address}:{self.page_port or self.port}/"
+            f"\tpage={self.scheme}://{self.address}:{self.page_port or self.port}/{pin}"
         )
 
 
@@ -113,6 +117,11 @@ def _fit_label(name: str, suffix: str = "") -> str:
 def _host_label(room_id: str) -> str:
     slug = re.sub(r"[^a-z0-9-]+", "-", room_id.lower()).strip("-") or "agent"
     return f"roomagent-{slug}"[:_LABEL_MAX]
+
+
+def mdns_host_name(room_id: str) -> str:
+    """The host name the agent announces (`roomagent-<id>.local.`; in its certificate too)."""
+    return f"{_host_label(room_id)}.local."
 
 
 def _zeroconf(interfaces: Sequence[str] | None) -> AsyncZeroconf:
@@ -173,7 +182,7 @@ class Announcer:
             f"{instance}.{SERVICE_TYPE}",
             port=self.port,
             properties=dict(self.txt),
-            server=f"{_host_label(self.room_id)}.local.",
+            server=mdns_host_name(self.room_id),
             addresses=[socket.inet_aton(a) for a in addresses],
         )
 
@@ -308,6 +317,8 @@ def _found(info: AsyncServiceInfo) -> Found | None:
         api=_text(props, "api") or "/api",
         page_port=int(page) if page.isdigit() else None,
         state=_text(props, "state"),
+        scheme="https" if _text(props, "scheme") == "https" else "http",
+        fingerprint=_text(props, "fp"),
     )
 
 

@@ -52,6 +52,17 @@ ERROR_CODES: tuple[tuple[str, int], ...] = (
     ("LookupError", INVALID_PARAMS),
 )
 ACTION_FAILED = -32000
+# The page's hold-to-move pad: a move → (device command, args, the stop's group).
+HELD_MOVES: dict[str, tuple[str, list[Any], str]] = {
+    **{
+        d: ("pt_drive", [d], "pt")
+        for d in ("up", "down", "left", "right", "up_left", "up_right", "down_left", "down_right")
+    },
+    "tele": ("zoom_tele", [], "zoom"),
+    "wide": ("zoom_wide", [], "zoom"),
+}
+STOPS = {"pt": "pt_stop", "zoom": "zoom_stop"}
+HOLD_STOP_SECONDS = 2.0
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
@@ -115,6 +126,26 @@ class ApiContext:
         self.notify = notify
         self.subscription: Subscriber | None = None
         self._scope: anyio.CancelScope | None = None
+        # Camera moves this socket holds (camera, "pt" | "zoom") → camera: stopped when the
+        # page lets go, and also when the socket closes (a page gone mid-hold).
+        self.held: set[tuple[str, str]] = set()
+        self.pressed: set[tuple[str, int]] = set()  # virtual buttons this socket holds down
+
+    async def release_held(self) -> None:
+        """Stop every move this socket still holds (bounded: the socket is closing)."""
+        held, self.held = self.held, set()
+        pressed, self.pressed = self.pressed, set()
+        with anyio.move_on_after(HOLD_STOP_SECONDS, shield=True):
+            for device, button in sorted(pressed):  # a button bound to a held move
+                try:
+                    await self.agent.press(device, button, "release")
+                except Exception as exc:
+                    log.warning("virtual button not released: %s", redact(str(exc)))
+            for camera, group in sorted(held):
+                try:
+                    await self.agent.device_command(camera, STOPS[group], [])
+                except Exception as exc:  # best effort: the next one still gets its stop
+                    log.warning("held move not stopped: %s", redact(str(exc)))
 
     def subscribe(self, events_limit: int) -> None:
         if self.subscription is not None:
@@ -222,6 +253,26 @@ async def camera_stop(ctx: ApiContext, camera: Name) -> Any:
     return await ctx.agent.device_command(camera, "pt_stop", [])
 
 
+Move = Literal[
+    "up", "down", "left", "right", "up_left", "up_right", "down_left", "down_right", "tele", "wide"
+]
+
+
+@rpc("camera.hold")
+async def camera_hold(ctx: ApiContext, camera: Name, move: Move) -> Any:
+    """Start a move that lasts until `camera.release` — or until this socket closes."""
+    command, args, group = HELD_MOVES[move]
+    ctx.held.add((camera, group))
+    return await ctx.agent.device_command(camera, command, args)
+
+
+@rpc("camera.release")
+async def camera_release(ctx: ApiContext, camera: Name, move: Move) -> Any:
+    _, _, group = HELD_MOVES[move]
+    ctx.held.discard((camera, group))
+    return await ctx.agent.device_command(camera, STOPS[group], [])
+
+
 @rpc("device.command")
 async def device_command(
     ctx: ApiContext,
@@ -239,6 +290,10 @@ async def panel_press(
     button: Annotated[int, Field(ge=0, le=999)],
     kind: ButtonKind = "press",
 ) -> Any:
+    if kind == "release":
+        ctx.pressed.discard((device, button))
+    else:
+        ctx.pressed.add((device, button))
     result = await ctx.agent.press(device, button, kind)
     return result if result is not None else {"pressed": True}
 

@@ -183,8 +183,9 @@ class LoginLimiter:
 class SessionTokens:
     """Random short-lived tokens that let the authenticated page open the API socket."""
 
-    def __init__(self, ttl: float = SESSION_TTL_S) -> None:
+    def __init__(self, ttl: float = SESSION_TTL_S, *, secure: bool = False) -> None:
         self.ttl = ttl
+        self.secure = secure  # served over TLS: the cookie never travels in plain HTTP
         self._expiry: dict[str, float] = {}
 
     def issue(self) -> str:
@@ -210,7 +211,7 @@ class SessionTokens:
         # Path=/api: only the socket handshake carries it; Strict: never sent cross-site.
         return (
             f"{SESSION_COOKIE}={token}; Path=/api; HttpOnly; SameSite=Strict; "
-            f"Max-Age={int(self.ttl)}"
+            f"Max-Age={int(self.ttl)}" + ("; Secure" if self.secure else "")
         )
 
 
@@ -226,12 +227,16 @@ def cookie_token(header: str | None) -> str | None:
     return morsel.value if morsel else None
 
 
-def origin_allowed(origin: str | None, host: str | None, allowed: Iterable[str]) -> bool:
-    """No Origin (a script, curl) is fine; a browser's Origin must be this page or listed."""
+def origin_allowed(
+    origin: str | None, host: str | None, allowed: Iterable[str], scheme: str | None = None
+) -> bool:
+    """No Origin (a script, curl) is fine; a browser's Origin must be this page or listed.
+    `scheme` ("https" behind TLS) is the one this page is served with."""
     if origin is None:
         return True
     normalised = origin.rstrip("/").lower()
     if any(normalised == entry.rstrip("/").lower() for entry in allowed):
         return True
     parts = urlsplit(normalised)
-    return parts.scheme in ("http", "https") and parts.netloc == (host or "").lower() != ""
+    schemes = (scheme,) if scheme else ("http", "https")
+    return parts.scheme in schemes and parts.netloc == (host or "").lower() != ""

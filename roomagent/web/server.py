@@ -6,9 +6,11 @@
     GET /api       WebSocket upgrade: JSON-RPC 2.0 (roomagent.web.api)
     GET /metrics   Prometheus text
     GET /healthz   "ok" — the only path without credentials
+    GET /tls       the certificate's fingerprint and expiry (the page footer shows them)
 
 Every other path needs HTTP Basic credentials; failed logins are rate limited per address;
-a request carrying a foreign Origin is refused with 403.
+a request carrying a foreign Origin is refused with 403. With TLS (roomagent.web.tls) every
+path is HTTPS only: plain HTTP to the port is redirected, the cookie is Secure and HSTS sent.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ import ipaddress
 import json
 import logging
 import re
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
@@ -46,6 +48,8 @@ from roomagent.web.auth import (
     parse_basic,
 )
 from roomagent.web.facade import AgentFacade
+from roomagent.web.https import SniffingConnection, Waiting
+from roomagent.web.tls import ServerTls, TlsConfigError, lan_address
 from roomagent.web.updates import UpdateHub
 
 log = logging.getLogger(__name__)
@@ -62,6 +66,9 @@ STATIC_TYPES = {
     ".ico": "image/x-icon",
 }
 _SAFE_HOST = re.compile(r"^[A-Za-z0-9.\-\[\]:]{1,255}$")
+# [assumption] half a year: long enough to matter, short enough that a box moved back to
+# plain HTTP (tls = "off") is reachable again within a season.
+HSTS = "max-age=15552000"
 
 
 def _load_assets() -> dict[str, tuple[bytes, str]]:
@@ -77,16 +84,6 @@ def _load_assets() -> dict[str, tuple[bytes, str]]:
     return assets
 
 
-def _lan_address() -> str:
-    """The address other machines reach us on (no packet is sent by a UDP connect)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.connect(("192.0.2.1", 9))
-            return str(probe.getsockname()[0])
-        except OSError:
-            return "127.0.0.1"
-
-
 class WebServer:
     """Page + API + metrics for one agent. `await tg.start(server.run)` returns the port."""
 
@@ -99,13 +96,16 @@ class WebServer:
         *,
         limiter: LoginLimiter | None = None,
         tokens: SessionTokens | None = None,
+        tls: ServerTls | None = None,
     ) -> None:
         self.agent = agent
         self.config = web_config
         # Raises WebAuthError with a clear message when no password is configured.
         self.credentials = Credentials(web_config.user, password, password_hash)
         self.limiter = limiter or LoginLimiter()
-        self.tokens = tokens or SessionTokens()
+        self.tokens = tokens or SessionTokens(secure=tls is not None)
+        self.tls = tls
+        self._waiting = Waiting()  # TLS: connections whose first byte has not come yet
         self.counters = metrics.ServerCounters()
         self.hub = UpdateHub(self.agent)
         self.assets = _load_assets()
@@ -116,7 +116,7 @@ class WebServer:
     def host(self) -> str:
         listen = self.config.listen
         if listen in ("", "0.0.0.0", "::"):
-            return _lan_address()
+            return lan_address() or "127.0.0.1"
         try:
             if ipaddress.ip_address(listen).version == 6:
                 return f"[{listen}]"
@@ -128,12 +128,36 @@ class WebServer:
     def url(self) -> str:
         if self.port is None:
             raise RuntimeError("the web server is not listening yet")
-        return f"http://{self.host}:{self.port}/"
+        return f"{self.scheme}://{self.host}:{self.port}/"
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls is not None else "http"
+
+    def reload_tls(self) -> str:
+        """SIGHUP: read the certificate files again; a bad pair keeps the current one."""
+        if self.tls is None or self.tls.mode != "files":
+            return "no certificate files to reload"
+        try:
+            changed = self.tls.reload()
+        except TlsConfigError as exc:
+            log.error("certificate reload refused; keeping the current one: %s", exc)
+            return f"certificate kept: {exc}"
+        return "certificate reloaded" if changed else "certificate unchanged"
+
+    def tls_summary(self) -> dict[str, Any]:
+        """Scheme, fingerprint, expiry, warning — for the page footer and for mDNS."""
+        return self.tls.summary() if self.tls is not None else {"scheme": "http"}
 
     async def run(
         self, *, task_status: anyio.abc.TaskStatus[int] = anyio.TASK_STATUS_IGNORED
     ) -> None:
         """Serve until cancelled; reports the bound port to `task_status` (port 0 works)."""
+        extra: dict[str, Any] = {}
+        if self.tls is not None:
+            extra["create_connection"] = partial(
+                SniffingConnection, tls=self.tls, waiting=self._waiting
+            )
         async with serve(
             self._connection,
             self.config.listen or None,
@@ -145,10 +169,13 @@ class WebServer:
             ping_interval=20,
             ping_timeout=20,
             close_timeout=2,  # shutdown must not wait long for a silent client
+            **extra,
         ) as server:
             self.port = int(next(iter(server.sockets)).getsockname()[1])
             unwatch = self.hub.start()
             log.info("diagnostics page listening", extra=kv(url=self.url))
+            if self.tls is not None:
+                self.tls.log_start()
             task_status.started(self.port)
             try:
                 await anyio.sleep_forever()
@@ -157,6 +184,7 @@ class WebServer:
                 # Requests still running (a join waits for its outcome) end with the agent.
                 for scope in list(self._sockets):
                     scope.cancel()
+                self._waiting.drop_all()
                 server.close(close_connections=True)
 
     @asynccontextmanager
@@ -191,7 +219,8 @@ class WebServer:
         return Response(status, http.HTTPStatus(status).phrase, headers, data)
 
     def _security_headers(self, response: Response, host: str | None) -> None:
-        ws_origin = f" ws://{host}" if host and _SAFE_HOST.match(host) else ""
+        ws_scheme = "wss" if self.tls is not None else "ws"
+        ws_origin = f" {ws_scheme}://{host}" if host and _SAFE_HOST.match(host) else ""
         response.headers["Content-Security-Policy"] = (
             f"default-src 'self'; connect-src 'self'{ws_origin}; img-src 'self' data:; "
             "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
@@ -201,6 +230,8 @@ class WebServer:
         response.headers["Referrer-Policy"] = "no-referrer"
         if "Cache-Control" not in response.headers:
             response.headers["Cache-Control"] = "no-store"
+        if self.tls is not None and "Location" not in response.headers:
+            response.headers["Strict-Transport-Security"] = HSTS
 
     def _process_response(
         self, connection: ServerConnection, request: Request, response: Response
@@ -221,13 +252,18 @@ class WebServer:
 
     async def _route(self, connection: ServerConnection, request: Request) -> Response | None:
         path = urlsplit(request.path).path
+        if getattr(connection, "plain_http", False):
+            return self._to_https(request)
         if request.method != "GET":  # everything here is read-only; actions go over /api
             return self._respond(405, "Only GET is served here.\n", extra={"Allow": "GET"})
         if path == "/healthz":
             return self._respond(200, "ok\n")
         address = str(connection.remote_address[0]) if connection.remote_address else "?"
         origin = request.headers.get("Origin")
-        if not origin_allowed(origin, request.headers.get("Host"), self.config.allowed_origins):
+        host = request.headers.get("Host")
+        # Plain HTTP may sit behind a TLS proxy (an https Origin); TLS here means https only.
+        scheme = "https" if self.tls is not None else None
+        if not origin_allowed(origin, host, self.config.allowed_origins, scheme):
             self.counters.origin_refused += 1
             log.warning("foreign origin refused", extra=kv(client=address, origin=origin))
             return self._respond(403, "Forbidden: pages from this origin may not use the agent.\n")
@@ -242,6 +278,8 @@ class WebServer:
             return self._respond(
                 200, body, "application/json", {"Set-Cookie": self.tokens.cookie(token)}
             )
+        if path == "/tls":
+            return self._respond(200, json.dumps(self.tls_summary()), "application/json")
         if path == "/metrics":
             text = metrics.render(self._status_for_metrics(), self._counters())
             return self._respond(200, text, metrics.CONTENT_TYPE)
@@ -249,6 +287,20 @@ class WebServer:
         if asset is not None:
             return self._respond(200, asset[0], asset[1])
         return self._respond(404, "Not found.\n")
+
+    def _to_https(self, request: Request) -> Response:
+        """Plain HTTP on the TLS port: a redirect for a browser's GET, a refusal otherwise;
+        never the page, and nothing that needs (or checks) the credentials."""
+        extra = self.counters.extra
+        extra["plain_http_refused"] = extra.get("plain_http_refused", 0) + 1
+        host = request.headers.get("Host") or ""
+        if not _SAFE_HOST.match(host):
+            host = f"{self.host}:{self.port}"
+        target = f"https://{host}{request.path if request.path.startswith('/') else '/'}"
+        text = f"This port speaks HTTPS only; open {target}\n"
+        if request.method != "GET" or request.headers.get("Upgrade"):
+            return self._respond(400, text)
+        return self._respond(301, text, extra={"Location": target})
 
     async def _authenticate(self, request: Request, address: str, api: bool) -> Response | None:
         retry_after = self.limiter.retry_after(address)
@@ -336,6 +388,7 @@ class WebServer:
                     # Stop the updates; requests already running (a join) finish on their
                     # own rather than being cut off half-way because a page closed.
                     ctx.unsubscribe()
+                    await ctx.release_held()  # a page gone mid-hold leaves no camera moving
         finally:
             self._sockets.discard(scope)
             self.counters.api_connections -= 1

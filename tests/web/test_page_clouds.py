@@ -7,10 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import anyio
 from playwright.async_api import expect
 
-from roomagent.app import App
 from roomagent.config.model import CalendarSection, CloudSection, HuaweiSection, QuanshiSection
 from roomagent.demo import CAMERA_PROFILE, PANEL_PROFILE
 from roomagent.devices.profiles import load_profile
@@ -22,8 +20,9 @@ from roomagent.sim.panel import PanelEmulator
 from roomagent.sim.rooms import RoomsSimulator
 
 from . import test_page_real_agent as real_agent
-from .test_page_browser import open_page, screenshots
-from .test_page_real_agent import ROOMS_PASSWORD, WEB_PASSWORD, room_config
+from .real_room import app_page, demo_room_config
+from .test_page_browser import screenshots
+from .test_page_real_agent import PASSWORDS, ROOMS_PASSWORD, WEB_PASSWORD
 
 pytestmark = real_agent.pytestmark
 YZJ_TOKEN = "yzj-token-page-clouds"
@@ -54,46 +53,36 @@ async def test_page_shows_the_quanshi_detail_and_invites_into_the_huawei_meeting
                        "Created", None),
         )  # fmt: skip
         async with RoomsSimulator(password=ROOMS_PASSWORD) as sim, camera, panel:
-            config = room_config(sim, panel, camera, tmp_path)
+            config = demo_room_config(sim, panel, camera, tmp_path, PASSWORDS)
             config.calendar = CalendarSection(yunzhijia=yzj.section(tmp_path / "yzj.token"))
             config.cloud = CloudSection(
                 huawei=HuaweiSection(
                     base_url=hwm.url,
-                    token_env="ROOMAGENT_PAGE_TEST_UNSET",
-                    token_file=None,
+                    token_env="ROOMAGENT_PAGE_TEST_UNSET",  # invites need no access token
                     chair_password_file=tmp_path / "chair.pw",
                 ),
                 quanshi=QuanshiSection(url=qs.endpoint, token_file=tmp_path / "qs.token"),
             )
-            app = App(config, base_dir=tmp_path)
-            async with anyio.create_task_group() as tg:
-                await tg.start(app.run)
-                with anyio.fail_after(10):
-                    await app.core.wait_settled()
-                assert app.web is not None
-                async with open_page(app.web.url, config.web.user, WEB_PASSWORD) as page:
-                    card = page.locator("#card-clouds")
-                    await expect(card).to_be_visible()
-                    facts = page.locator("#detail-facts")
-                    await expect(facts).to_contain_text("哦")
-                    await expect(facts).to_contain_text("pxytest24")
-                    await expect(facts).to_contain_text("no Tencent meeting code")
-                    await expect(page.locator("#invite-heading")).to_contain_text("“Board”")
-                    await page.locator("#invite-name").fill("Room 5B")
-                    await page.locator("#invite-address").fill("+8657100")
-                    await page.get_by_role("button", name="Invite").click()
-                    result = page.locator("#clouds-result")
-                    await expect(result).to_contain_text(
-                        f"invited Room 5B into conference {running}"
-                    )
-                    assert hwm.conferences[running]["attendees"][0]["phone"] == "+8657100"
-                    await page.locator("#invite-how").select_option("email")
-                    await page.locator("#invite-name").fill("Ann")
-                    await page.locator("#invite-address").fill("ann@example.com")
-                    await page.get_by_role("button", name="Invite").click()
-                    await expect(result).to_contain_text("no notification")
-                    await screenshots(page, "clouds-block")
-                    html = await page.content()
-                    for secret in (CHAIR, QS_TOKEN, *QUANSHI_SEED_MEETING["pcode1"].split()):
-                        assert secret not in html
-                tg.cancel_scope.cancel()
+            async with app_page(config, tmp_path, WEB_PASSWORD) as (_, page):
+                card = page.locator("#card-clouds")
+                await expect(card).to_be_visible()
+                facts = page.locator("#detail-facts")
+                await expect(facts).to_contain_text("哦")
+                await expect(facts).to_contain_text("pxytest24")
+                await expect(facts).to_contain_text("no Tencent meeting code")
+                await expect(page.locator("#invite-heading")).to_contain_text("“Board”")
+                await page.locator("#invite-name").fill("Room 5B")
+                await page.locator("#invite-address").fill("+8657100")
+                await page.get_by_role("button", name="Invite").click()
+                result = page.locator("#clouds-result")
+                await expect(result).to_contain_text(f"invited Room 5B into conference {running}")
+                assert hwm.conferences[running]["attendees"][0]["phone"] == "+8657100"
+                await page.locator("#invite-how").select_option("email")
+                await page.locator("#invite-name").fill("Ann")
+                await page.locator("#invite-address").fill("ann@example.com")
+                await page.get_by_role("button", name="Invite").click()
+                await expect(result).to_contain_text("no notification")
+                await screenshots(page, "clouds-block")
+                html = await page.content()
+                for secret in (CHAIR, QS_TOKEN, *QUANSHI_SEED_MEETING["pcode1"].split()):
+                    assert secret not in html

@@ -26,6 +26,7 @@
     waiting_room: ["In the waiting room", "warn"],
     screen_cast: ["Sharing a screen (no meeting)", "idle"],
     pstn_call: ["Phone call (no meeting)", "idle"],
+    unknown: ["Unknown — the meeting system is not connected", "warn"],
   };
   const ICONS = { ok: "✓", warn: "!", bad: "✕", idle: "•", wait: "…" };
   const SOURCES = { api: "API", rooms: "Rooms", web: "Page", agent: "Agent", calendar: "Calendar" };
@@ -49,6 +50,14 @@
     macro: "macro",
     delay: "wait",
   };
+  // Device commands as a person says them (the pad's moves, power, presets).
+  const COMMAND_WORDS = {
+    pt_drive: "move", pt_stop: "stop", zoom_tele: "zoom in", zoom_wide: "zoom out", zoom_stop: "stop zooming",
+    power_on: "power on", power_off: "standby", preset_recall: "go to preset", preset_set: "store preset",
+    led: "LED", text: "text",
+  };
+  const MOVE_STARTS = ["pt_drive", "zoom_tele", "zoom_wide"];
+  const MOVE_STOPS = ["pt_stop", "zoom_stop"];
   const BUTTON_WORDS = { press: "pressed", hold: "held", release: "released" };
 
   const norm = (value) => String(value ?? "").toLowerCase().replace(/[\s-]+/g, "_");
@@ -114,12 +123,7 @@
     return `${m} min`;
   }
 
-  function el(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
+  const el = window.RoomPads.el; // el(tag, className, text): text always as textContent
 
   function setTone(node, tone, text) {
     node.className = node.className.replace(/\btone-\w+/g, "").trim() + ` tone-${tone}`;
@@ -137,6 +141,22 @@
   const kindWord = (kind) => (kind === "camera" ? "Camera" : kind === "panel" ? "Panel" : human(kind) || "Device");
   const deviceLabel = (device) => `${kindWord(device.kind)} “${device.name}”`;
 
+  // An offline device in words a person can act on (the agent's `reason_words`), with the
+  // technical reason as the detail.
+  function offlineWords(device) {
+    if (!device) return "Not connected";
+    const words = device.reason_words;
+    return (words && words.text) || `${kindWord(device.kind)} is offline`;
+  }
+
+  function offlineDetail(device) {
+    const words = device && device.reason_words;
+    return breakable((words && words.detail) || (device && device.reason) || "not answering");
+  }
+
+  // Long paths wrap at their separators, not in the middle of a word.
+  const breakable = (text) => String(text ?? "").replace(/([/_\-])/g, "$1\u200b");
+
   function problemsOf(status) {
     const problems = [];
     const rooms = status.rooms || {};
@@ -148,7 +168,7 @@
     }
     for (const device of status.devices || []) {
       if (!device.online) {
-        problems.push(["warn", `${deviceLabel(device)} is offline`, device.reason || "not answering"]);
+        problems.push(["warn", `${deviceLabel(device)}: ${offlineWords(device)}`, offlineDetail(device)]);
       }
     }
     return problems;
@@ -180,7 +200,7 @@
   // once the room is healthy again it moves to the history, dimmed and marked resolved.
   function renderLastError(status) {
     const box = $("last-error");
-    const error = status.last_error;
+    const error = shownError(status);
     box.hidden = !error;
     if (!error) return;
     const resolved = problemsOf(status).length === 0;
@@ -201,6 +221,21 @@
     text.title = error;
   }
 
+  // A press the room could not act on ("Not in a meeting") is no error of the room: it is in
+  // the history as "not done", not the last error (the agent keeps it as last_error).
+  function isRefusedPress(error, ev) {
+    if (ev) return ev.kind === "refused" && ev.ok === false && buttonNo(ev) !== null && !deviceTrouble(ev.reason);
+    return ACTION_ERROR.test(String(error)) && !deviceTrouble(String(error));
+  }
+  const deviceTrouble = (reason) => /offline|no answer|not answering|timed? ?out|unreachable|lost/i.test(String(reason ?? ""));
+  const ACTION_ERROR = /^([a-z_]+\.[a-z_]+|macro)(?: (step \d+ \([^)]*\)))?: (.+)$/;
+
+  function shownError(status) {
+    const error = status.last_error;
+    if (!error) return null;
+    return isRefusedPress(error, errorEvent(status.last_error_at)) ? null : error;
+  }
+
   // The event that set the last error: the agent stamps last_error_at with that event's ts.
   function errorEvent(at) {
     if (!at) return null;
@@ -214,7 +249,11 @@
   // meeting"); any other error (or one no longer in the history) as the agent said it.
   function errorWords(error, ev) {
     if (ev && has(ev.action) && ev.ok === false) return notDone(ev, "")[0];
-    return error;
+    if (ev && has(ev.reason) && (ev.kind === "offline" || ev.kind === "link")) return describeEvent(ev)[0];
+    // Not in the history any more: "meeting.dissolve: not host or co-host" → a sentence.
+    const m = ACTION_ERROR.exec(String(error));
+    if (m) return notDone({ action: m[1], step: m[2], reason: capital(m[3]) }, "")[0];
+    return capital(String(error));
   }
 
   function renderMeeting(status) {
@@ -224,12 +263,38 @@
     const node = $("meeting-status");
     node.replaceWith(Object.assign(pill(tone, words), { id: "meeting-status" }));
     const inMeeting = key === "in_meeting" || key === "waiting_room" || key === "joining";
+    // While the link is down the meeting is unknown: say when it was last known, and what.
+    const known = lastKnown(meeting);
+    const knownNode = $("meeting-known");
+    knownNode.hidden = key !== "unknown";
+    if (key === "unknown") {
+      const was = known && known.status ? (MEETING_WORDS[norm(known.status)] || [human(known.status)])[0] : "";
+      const at = known && (known.at || known.ts || known.since);
+      const code = known && known.code ? ` ${formatCode(known.code)}` : "";
+      knownNode.textContent = was
+        ? `Last known${at ? ` at ${whenWords(at)} (${ago(at)})` : ""}: ${was.toLowerCase()}${code}.`
+        : "Not known since the meeting system disconnected.";
+    }
     $("meeting-title").textContent = (inMeeting && meeting.title) || "—";
     $("meeting-code").textContent = inMeeting ? formatCode(meeting.code) : "—";
+    // The primary (filled) button is the one that makes sense now.
+    $("start-meeting").classList.toggle("secondary", inMeeting);
+    $("leave-meeting").classList.toggle("secondary", !inMeeting);
     $("meeting-host").textContent =
       !inMeeting || meeting.host_present === undefined || meeting.host_present === null
         ? "—"
         : meeting.host_present ? "Host is present" : "Host has not joined";
+  }
+
+  // The meeting as last known while the link was up: the agent's `last_known` (or a few
+  // likely spellings of it), {status, code, title, at}.
+  function lastKnown(meeting) {
+    const known = meeting.last_known || meeting.last_known_meeting || null;
+    if (known && typeof known === "object") return { at: meeting.last_known_at, ...known };
+    if (meeting.last_known_status) {
+      return { status: meeting.last_known_status, code: meeting.last_known_code, at: meeting.last_known_at };
+    }
+    return meeting.last_known_at ? { at: meeting.last_known_at } : null;
   }
 
   function linkRow(name, detail, tone, words) {
@@ -252,8 +317,8 @@
       // Online: which model and which port (the last path part is what a person recognises).
       const port = String(device.port || "").split("/").pop();
       const detail = device.online
-        ? [device.profile, port].filter(Boolean).join(" · ")
-        : device.reason || "not answering";
+        ? breakable([device.profile, port].filter(Boolean).join(" · "))
+        : `${offlineWords(device)} (${offlineDetail(device)})`;
       list.append(linkRow(label, detail, device.online ? "ok" : "bad", device.online ? "Online" : "Offline"));
     }
     if (!(status.devices || []).length) list.append(el("li", "muted", "No serial devices configured."));
@@ -293,8 +358,21 @@
     const panel = firstOf(status, "panel");
     $("camera-name").textContent = camera ? `“${camera.name}”` : "(none configured)";
     $("panel-name").textContent = panel ? `“${panel.name}”` : "(none configured)";
-    document.querySelectorAll('[data-method="camera.preset"]').forEach((b) => (b.disabled = !camera));
-    document.querySelectorAll('[data-test="led"]').forEach((b) => (b.disabled = !panel));
+    const why = (device, what) => (!device ? `No ${what} configured` : device.online ? "" : `${kindWord(device.kind)} “${device.name}”: ${offlineWords(device)}`);
+    const cameraWhy = why(camera, "camera");
+    const panelWhy = why(panel, "panel");
+    document.querySelectorAll('.test-row [data-method="camera.preset"]').forEach((b) => {
+      b.disabled = Boolean(cameraWhy);
+      b.title = cameraWhy;
+    });
+    document.querySelectorAll('[data-test="led"]').forEach((b) => {
+      b.disabled = Boolean(panelWhy);
+      b.title = panelWhy;
+    });
+    const note = $("test-offline");
+    const reasons = [cameraWhy, panelWhy].filter((w) => w && !w.startsWith("No "));
+    note.hidden = !reasons.length;
+    note.textContent = reasons.length ? `Not testable now — ${reasons.join("; ")}.` : "";
   }
 
   function render(status) {
@@ -310,7 +388,28 @@
     renderLinks(status);
     renderCalendar(status);
     renderTests(status);
+    window.RoomPads.render(status);
+    clearStaleResults(status);
     page.listeners.forEach((listener) => listener(status));
+  }
+
+  // A result box says what a press did; once the room has moved on (another meeting state,
+  // a device gone or back) or after a while, it no longer applies and goes.
+  const RESULT_SECONDS = 20;
+  const roomKey = (status) =>
+    JSON.stringify([norm((status.meeting || {}).status), norm((status.rooms || {}).link), (status.devices || []).map((d) => d.online)]);
+
+  function clearStaleResults(status) {
+    const key = roomKey(status);
+    const now = Date.now();
+    document.querySelectorAll(".result").forEach((node) => {
+      if (node.hidden || !node.dataset.key) return;
+      const old = now - Number(node.dataset.at || 0) > RESULT_SECONDS * 1000;
+      if (node.dataset.key !== key || old) {
+        node.hidden = true;
+        delete node.dataset.key;
+      }
+    });
   }
 
   // "Camera", "Panel" for a configured device name; "Device" otherwise.
@@ -356,8 +455,9 @@
       return [`${actionBy(ev, who)}: ${outcomeWords(ev.outcome)}`, "ok"];
     }
     if (kind === "device" && has(ev.command)) {
-      const args = Array.isArray(ev.args) && ev.args.length ? ` ${ev.args.join(" ")}` : "";
-      return [`Test command to ${device}: ${String(ev.command).replace(/_/g, " ")}${args}`, "idle"];
+      const args = Array.isArray(ev.args) && ev.args.length ? ` ${ev.args.join(" ").replace(/_/g, " ")}` : "";
+      const words = COMMAND_WORDS[ev.command] || String(ev.command).replace(/_/g, " ");
+      return [`${deviceWord(device)} “${device}” from the page: ${words}${args}`, "idle"];
     }
     if (kind === "link" && has(ev.link)) {
       if (ev.link === "ready") return ["Meeting system (Rooms client) connected", "ok"];
@@ -368,25 +468,95 @@
     return [capital(message) || human(kind), "idle"];
   }
 
+  // Button events fold into one row per action: the press, its hold and release and what
+  // the action did are one thing a person did. A press nothing was bound to stays a row.
+  function collapse(events) {
+    const rows = [];
+    const open = new Map(); // device/button → its row, until the next press of it
+    for (const ev of events) {
+      const button = buttonNo(ev);
+      const key = button === null ? null : `${ev.source === "api" ? "api:" : ""}${ev.device ?? ev.source}/${button}`;
+      const keyAny = button === null ? null : `${ev.device ?? ev.source}/${button}`;
+      if (ev.kind === "button") {
+        let row = open.get(key);
+        if (!row || ev.how === "press") {
+          row = { ev, hows: [], outcome: null, ts: ev.ts };
+          rows.push(row);
+          open.set(key, row);
+        }
+        row.hows.push(ev.how);
+        continue;
+      }
+      // A held move from the pad and its stop are one row too.
+      if (ev.kind === "device" && MOVE_STARTS.includes(ev.command)) {
+        const row = { ev, hows: [], outcome: null, ts: ev.ts, stopped: false };
+        rows.push(row);
+        open.set(`move:${ev.device}`, row);
+        continue;
+      }
+      if (ev.kind === "device" && MOVE_STOPS.includes(ev.command)) {
+        const row = open.get(`move:${ev.device}`);
+        if (row && !row.stopped) {
+          row.stopped = true;
+          row.ts = ev.ts;
+          continue;
+        }
+      }
+      const row = key && (open.get(key) || open.get(`api:${keyAny}`) || open.get(keyAny));
+      if (row && !row.outcome && ["action", "refused", "busy"].includes(ev.kind)) {
+        row.outcome = ev;
+        row.ts = ev.ts;
+        continue;
+      }
+      rows.push({ ev, hows: [], outcome: null, ts: ev.ts });
+    }
+    return rows;
+  }
+
+  function rowWords(row) {
+    if (row.outcome) {
+      let [text, tone] = describeEvent(row.outcome);
+      const n = buttonNo(row.ev);
+      // Pressed on the page: the outcome (recorded for the panel) says so too.
+      if (row.ev.source === "api" && n !== null) text = text.replace(`Button ${n}`, `Virtual button ${n} on ${row.ev.device}`);
+      if (row.hows.includes("hold")) text = text.replace(/^(Virtual button \d+ on \S+|Button \d+)/, "$1 (held)");
+      return [text, tone];
+    }
+    if (row.stopped) return [`${describeEvent(row.ev)[0]}, then stop`, "idle"];
+    if (!row.hows.length) return describeEvent(row.ev);
+    const [text] = describeEvent(row.ev);
+    const did = row.hows.includes("hold") ? "held" : row.hows.includes("release") ? "pressed" : "pressed";
+    const who = text.replace(/ (pressed|held|released)$/, "");
+    const bound = isBound(row.ev.device ?? row.ev.source, buttonNo(row.ev));
+    return [`${who} ${did}${bound ? "" : " — not assigned to anything"}`, "idle"];
+  }
+
+  function isBound(device, button) {
+    const panel = ((lastStatus || {}).panels || []).find((p) => p.name === device);
+    return !panel || panel.buttons.some((b) => b.button === button);
+  }
+
   function renderEvents(events) {
     if (!Array.isArray(events)) return;
     lastEvents = events;
     if (lastStatus) renderLastError(lastStatus); // its words come from the error's event
     const list = $("events");
     list.replaceChildren();
-    const flagged = lastStatus && lastStatus.last_error ? errorEvent(lastStatus.last_error_at) : null;
-    for (const ev of events.slice().reverse()) {
-      const [text, tone] = describeEvent(ev);
+    const flaggedEvent = lastStatus && shownError(lastStatus) ? errorEvent(lastStatus.last_error_at) : null;
+    for (const row of collapse(events).reverse()) {
+      const ev = row.outcome || row.ev;
+      const [text, tone] = rowWords(row);
+      const flagged = ev === flaggedEvent ? ev : null;
       const item = el("li", `event tone-${tone}`);
       item.title = String(ev.message ?? "");
       const message = el("span", "event-message", text);
       // The newest event that is the last error gets a mark, so it is easy to find.
-      if (ev === flagged) {
+      if (flagged) {
         item.classList.add("is-last-error");
         message.prepend(el("span", "event-flag", "Last error"));
       }
       item.append(
-        el("time", "event-time", clock(ev.ts)),
+        el("time", "event-time", clock(row.ts)),
         el("span", "event-source", SOURCES[ev.source] || ev.source || ""),
         message,
       );
@@ -466,6 +636,7 @@
       }
     });
     socket.addEventListener("close", () => {
+      window.RoomPads.releaseAll(); // the agent stops this socket's held moves itself
       for (const waiter of pending.values()) waiter.reject(new Error("Connection to the agent lost"));
       pending.clear();
       scheduleReconnect();
@@ -487,6 +658,10 @@
     const node = (card && card.querySelector(".result")) || $("result");
     node.hidden = false;
     setTone(node, tone, text);
+    if (lastStatus) {
+      node.dataset.key = roomKey(lastStatus);
+      node.dataset.at = String(Date.now());
+    }
   }
 
   function paramsFor(button) {
@@ -531,6 +706,20 @@
     }
   }
 
+  window.RoomPads.init({
+    call,
+    actionWords,
+    offlineWords: (device) => offlineWords(device),
+    result: (card, tone, text) => {
+      const node = card.querySelector(".result");
+      node.hidden = false;
+      setTone(node, tone, text);
+      if (lastStatus) {
+        node.dataset.key = roomKey(lastStatus);
+        node.dataset.at = String(Date.now());
+      }
+    },
+  });
   document.addEventListener("click", onButton);
   // Keep "up 5 min" and "2 min ago" honest between updates without asking the agent.
   setInterval(() => {

@@ -13,11 +13,8 @@
   }
 
   function fact(list, term, value) {
-    const dt = document.createElement("dt");
-    const dd = document.createElement("dd");
-    dt.textContent = term;
-    dd.textContent = value;
-    list.append(dt, dd);
+    const el = window.RoomPads.el; // the page scripts' one el(): text as textContent
+    list.append(el("dt", "", term), el("dd", "", value));
   }
 
   function renderDetail(detail) {

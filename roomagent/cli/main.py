@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "roomagent.cli.web",
     "roomagent.cli.scheduling",
     "roomagent.cli.meetings",
+    "roomagent.cli.schema",
 )
 
 

@@ -49,7 +49,28 @@ class ActionNotApplicable(ActionError):
 
 
 class ActionFailed(ActionError):
-    """Tried and failed: the Rooms client refused, a device erred, or a timeout."""
+    """Tried and failed: a device erred, the link dropped, or a timeout."""
+
+
+class ActionRefused(ActionFailed):
+    """The Rooms client refused it (its own words in `message`)."""
+
+
+class ActionSuperseded(ActionError):
+    """Skipped for a newer press aiming the camera elsewhere (newest press wins)."""
+
+
+def result_of(error: ActionError | None) -> str:
+    """The result an action is counted under (roomagent_actions_total{result})."""
+    if error is None:
+        return "ok"
+    if isinstance(error, ActionNotApplicable):
+        return "not_applicable"
+    if isinstance(error, ActionRefused):
+        return "refused"
+    if isinstance(error, ActionSuperseded):
+        return "busy"  # the camera was busy with a newer press: dropped, as a busy press is
+    return "failed"
 
 
 class _Action(BaseModel):
@@ -199,6 +220,16 @@ ACTION_NAMES = tuple(ACTION_MODELS)
 _ADAPTER: TypeAdapter[Action] = TypeAdapter(Action)
 
 CameraAction = CameraPreset | CameraMove | CameraZoom | CameraStop | CameraHome | CameraPower
+
+
+def newest_wins(action: Action) -> bool:
+    """Actions a newer press supersedes instead of being refused as busy: aiming a camera.
+    A burst of preset presses ends at the last one pressed (the driver skips unsent ones)."""
+    if isinstance(action, CameraPreset):
+        return action.mode == "recall"
+    return isinstance(action, CameraHome)
+
+
 HeldAction = CameraMove | CameraZoom
 JoinAction = MeetingStart | MeetingJoin | MeetingJoinNext
 CalendarAction = CalendarBookNow | CalendarEndEarly

@@ -25,6 +25,7 @@ from roomagent.control.actions import (
     ActionError,
     ActionRunner,
     HeldAction,
+    newest_wins,
     parse_action,
 )
 from roomagent.logsetup import kv
@@ -87,8 +88,8 @@ class _Held:
     started: anyio.Event = field(default_factory=anyio.Event)
 
 
-# report(device, button, label, error message or None, result — or where it failed)
-Report = Callable[[str, int, str, str | None, str], None]
+# report(device, button, label, the error or None, result): an action a button started ended
+Report = Callable[[str, int, str, ActionError | None, str], None]
 # busy(device, button, label): a press of a key whose action is still running was not started
 Busy = Callable[[str, int, str], None]
 Job = Callable[[], Coroutine[Any, Any, None]]
@@ -153,6 +154,11 @@ class ButtonHandler:
                 self._tg.start_soon(self._start_held, device, button, held)
             return True
         key = (device, button, kind)
+        if not bound.macro and newest_wins(bound.steps[0]):
+            # Aiming a camera: every press runs, the camera's driver skips the unsent ones a
+            # newer press made moot, so the camera ends where the last press points.
+            self._spawn(functools.partial(self._run, None, bound, key))
+            return True
         if key in self._busy:
             # Not started again (a join in flight stays one join), but acknowledged: a press
             # that does nothing visible gets pressed harder, then reported as broken.
@@ -162,7 +168,7 @@ class ButtonHandler:
                 log.info("press ignored: still running", extra=kv(device=device, button=button))
             return False
         self._busy.add(key)
-        self._spawn(functools.partial(self._run, key, bound))
+        self._spawn(functools.partial(self._run, key, bound, key))
         return True
 
     def _spawn(self, job: Job) -> None:
@@ -201,7 +207,8 @@ class ButtonHandler:
             for (device, _), move in held.items():
                 tg.start_soon(self._stop, device, move)
 
-    async def _run(self, key: Key, bound: Bound) -> None:
+    async def _run(self, busy: Key | None, bound: Bound, key: Key) -> None:
+        """Run a bound action; `busy` is the key held busy while it runs (None: not held)."""
         device, button, _ = key
         try:
             if bound.macro:
@@ -209,17 +216,18 @@ class ButtonHandler:
             else:
                 result = await self.runner.run(bound.steps[0])
         except ActionError as exc:
-            self._report(device, button, bound.label, exc.message, exc.where)
+            self._report(device, button, bound.label, exc, "")
         else:
             self._report(device, button, bound.label, None, result)
         finally:
-            self._busy.discard(key)
+            if busy is not None:
+                self._busy.discard(busy)
 
     async def _start_held(self, device: str, button: int, held: _Held) -> None:
         try:
             result = await self.runner.start_held(held.action)
         except ActionError as exc:
-            self._report(device, button, held.action.action, exc.message, "")
+            self._report(device, button, held.action.action, exc, "")
         else:
             self._report(device, button, held.action.action, None, result)
         finally:

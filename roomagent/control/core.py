@@ -21,7 +21,14 @@ import anyio
 from anyio.abc import TaskGroup
 
 from roomagent.config.model import AgentConfig
-from roomagent.control.actions import ActionRunner, parse_action
+from roomagent.control.actions import (
+    ACTION_MODELS,
+    ActionError,
+    ActionRunner,
+    ActionSuperseded,
+    parse_action,
+    result_of,
+)
 from roomagent.control.bindings import Bound, ButtonHandler, Key, build_table
 from roomagent.control.feedback import BUSY_SECONDS, NOTICE_SECONDS, PanelFeedback
 from roomagent.control.history import History, Watcher
@@ -270,7 +277,9 @@ class RoomCore(CoreHost):
 
     # ---- outputs --------------------------------------------------------------------------
 
-    def _report(self, device: str, button: int, label: str, error: str | None, result: str) -> None:
+    def _report(
+        self, device: str, button: int, label: str, error: ActionError | None, result: str
+    ) -> None:
         _after_ready_tasks(self._report_now, device, button, label, error, result)
 
     def _busy(self, device: str, button: int, label: str) -> None:
@@ -288,35 +297,40 @@ class RoomCore(CoreHost):
         _after_ready_tasks(_after_ready_tasks, record)
 
     def _report_now(
-        self, device: str, button: int, label: str, error: str | None, result: str
+        self, device: str, button: int, label: str, error: ActionError | None, result: str
     ) -> None:
         """An action started by a button finished: log it, and show failures on the panel
         (and the outcome of actions no LED follows)."""
+        self.history.count_action(label, result_of(error))
         fields: dict[str, Any] = {"device": device, "button": button, "action": label}
+        panel = self.panels.get(device)
         if error is None:
             message = f"button {button}: {label}: {result}"
             self.record(device, "action", message, ok=True, outcome=result, **fields)
-            panel = self.panels.get(device)
             if panel is not None and label in CONFIRMED_ACTIONS:
                 panel.notice(None, result, self.notice_seconds)
             return
-        where = f"{label} {result}" if result else label
-        if result:
-            fields["step"] = result
-        message = f"button {button}: {where}: {error}"
+        if isinstance(error, ActionSuperseded):
+            # A newer press won: nothing failed, the panel shows nothing extra.
+            message = f"button {button}: {label}: skipped for a newer press"
+            self.record(device, "superseded", message, ok=False, reason=error.message, **fields)
+            return
+        where = f"{label} {error.where}" if error.where else label
+        if error.where:
+            fields["step"] = error.where
+        message = f"button {button}: {where}: {error.message}"
         self.record(
             device,
             "refused",
             message,
             level=logging.WARNING,
-            error=f"{where}: {error}",
+            error=f"{where}: {error.message}",
             ok=False,
-            reason=error,
+            reason=error.message,
             **fields,
         )
-        panel = self.panels.get(device)
         if panel is not None:
-            panel.notice(button, error, self.notice_seconds)
+            panel.notice(button, error.message, self.notice_seconds)
 
     def _view_changed(self) -> None:
         view = self.machine.view
@@ -344,13 +358,17 @@ class RoomCore(CoreHost):
     async def perform(self, action: dict[str, Any]) -> dict[str, Any]:
         """Run one action (or a macro: {"action": [steps]}); raises ActionError on failure."""
         steps = action.get("action")
-        if isinstance(steps, list):
-            result = await self.runner.run_macro([parse_action(s) for s in steps])
-            name = "macro"
-        else:
-            parsed = parse_action(action)
-            name = parsed.action
-            result = await self.runner.run(parsed)
+        name = "macro" if isinstance(steps, list) else str(steps)
+        try:
+            if isinstance(steps, list):
+                result = await self.runner.run_macro([parse_action(s) for s in steps])
+            else:
+                result = await self.runner.run(parse_action(action))
+        except ActionError as exc:
+            if name in ACTION_MODELS or name == "macro":
+                self.history.count_action(name, result_of(exc))
+            raise
+        self.history.count_action(name, "ok")
         self.record("api", "action", f"{name}: {result}", action=name, ok=True, outcome=result)
         return {"action": name, "result": result}
 
@@ -358,7 +376,12 @@ class RoomCore(CoreHost):
         target = self.devices.get(device)
         if target is None:
             raise LookupError(f"unknown device {device!r}; devices: {', '.join(self.devices)}")
-        reply = await target.command(command, *args)
+        try:
+            reply = await target.command(command, *args)
+        finally:
+            panel = self.panels.get(device)
+            if panel is not None:  # a test of a panel's LEDs or lines ends by itself
+                panel.tested()
         self.views.after_command(device, command)  # a switched camera reports again
         message = f"{device} {command} {' '.join(map(str, args))}".strip()
         self.record("api", "device", message, device=device, command=command, args=list(args))

@@ -27,6 +27,9 @@ NOTICE_SECONDS = 4.0
 NOTICE_COLOUR = "red"
 # A press of a key whose action is still running: a short blink and "busy…", no more.
 BUSY_SECONDS = 1.0
+# A test command from the page or the API ("blink LED 1") shows this long; then every LED and
+# line shows the room state again (issue 13: at most 5 s).
+TEST_SECONDS = 4.0
 
 Led = tuple[str, str | None]  # (mode on|off|blink, colour or None)
 # send(command, args, kwargs): the device's command vocabulary ("led", "text").
@@ -123,6 +126,7 @@ class PanelFeedback:
         self._sent = PanelFrame()
         self._led_notices: dict[int, float] = {}  # led → until (monotonic)
         self._text_notice: tuple[str, float] | None = None
+        self._restore_at: float | None = None  # a test command shows until then
         self._wake = anyio.Event()
         self._synced = anyio.Event()  # set while the panel shows everything it should
 
@@ -142,6 +146,12 @@ class PanelFeedback:
     def resend_all(self) -> None:
         """The panel came back (or was replaced): it shows nothing we sent before."""
         self._sent = PanelFrame()
+        self._dirty()
+
+    def tested(self, seconds: float = TEST_SECONDS) -> None:
+        """A test command wrote to the panel behind the feedback's back: after `seconds` every
+        LED and line is sent again as the room state says."""
+        self._restore_at = anyio.current_time() + seconds
         self._dirty()
 
     async def wait_synced(self) -> None:
@@ -178,6 +188,8 @@ class PanelFeedback:
 
     def _next_expiry(self) -> float:
         times = list(self._led_notices.values())
+        if self._restore_at is not None:
+            times.append(self._restore_at)
         if self._text_notice is not None:
             times.append(self._text_notice[1])
         return min(times, default=math.inf)
@@ -194,7 +206,10 @@ class PanelFeedback:
     async def _flush(self) -> bool:
         """Send what differs from what the panel shows; True when all of it got through."""
         now = anyio.current_time()
-        delivered = True
+        if self._restore_at is not None and self._restore_at <= now:
+            self._restore_at = None
+            self._sent = PanelFrame()  # what the test left is unknown: send everything
+        delivered = self._restore_at is None  # not showing the room state while a test shows
         for led, (mode, colour) in sorted(self.desired_leds(now).items()):
             if self._sent.leds.get(led) != (mode, colour):
                 extra = {"colour": colour} if colour else {}

@@ -6,10 +6,16 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from roomagent.control.actions import ActionFailed, ActionNotApplicable, RoomsRequest
+from roomagent.control.actions import (
+    ActionFailed,
+    ActionNotApplicable,
+    ActionRefused,
+    ActionSuperseded,
+    RoomsRequest,
+)
 from roomagent.control.state import RoomState, RoomStateMachine
 from roomagent.devices.device import Device
-from roomagent.devices.errors import DeviceError
+from roomagent.devices.errors import DeviceError, DeviceSuperseded
 from roomagent.logsetup import kv
 from roomagent.rooms import RoomsError, RoomsRefused, RoomsSession
 
@@ -63,7 +69,7 @@ class CoreHost:
         except RoomsRefused as exc:
             # The panel gets the Rooms client's own words; the log gets the code too.
             log.warning("rooms refused", extra=kv(action=request.name, reason=str(exc)))
-            raise ActionFailed(exc.message) from None
+            raise ActionRefused(exc.message) from None
         except RoomsError as exc:
             raise ActionFailed(str(exc)) from None
         return f"{request.name}: {event.name if event else 'accepted'}"
@@ -108,6 +114,8 @@ class CoreHost:
         args = clamp_speeds(device, command, args)
         try:
             await device.command(command, *args)
+        except DeviceSuperseded as exc:
+            raise ActionSuperseded(f"{camera}: {exc.reason}") from None
         except DeviceError as exc:
             raise ActionFailed(f"{camera}: {exc.reason}") from None
         return f"{camera} {command} {' '.join(map(str, args))}".strip()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -12,7 +12,12 @@ import anyio
 
 from roomagent.devices import pelco, visca
 from roomagent.devices.base import CommandSpec, DeviceEvent, Driver, Link, parse_int
-from roomagent.devices.errors import CommandUsageError, DeviceError, DeviceTimeout
+from roomagent.devices.errors import (
+    CommandUsageError,
+    DeviceError,
+    DeviceSuperseded,
+    DeviceTimeout,
+)
 from roomagent.devices.profiles import PelcoSection, Profile, Range, ViscaSection
 
 CAMERA_SPECS = (
@@ -57,6 +62,17 @@ class CameraCommand:
     params: tuple[Any, ...] = ()
     group: str | None = None  # movement group (pt / zoom / focus)
     is_stop: bool = False
+
+    @property
+    def aim(self) -> str | None:
+        """What the command moves the camera to: a newer command with the same aim makes an
+        unsent older one moot (newest press wins). Presets, home and pan/tilt all aim the
+        camera; zoom and focus have their own; storing a preset and inquiries aim nowhere."""
+        if self.op == "preset":
+            return "position" if self.params[0] == "recall" else None
+        if self.op in ("home", "pt"):
+            return "position"
+        return self.group
 
 
 class CameraDriver(Driver):
@@ -176,17 +192,29 @@ class ViscaDriver(CameraDriver):
         return req.direct or len(self._sockets) < self.visca.sockets
 
     def _enqueue(self, req: _Request) -> None:
-        if not req.is_stop:
+        command = req.command
+        if command is None:
             self._pending.append(req)
             return
-        group = req.command.group if req.command else None
-        for queued in list(self._pending):  # an unsent start of this movement is now moot
-            if queued.command and queued.command.group == group and not queued.is_stop:
-                self._pending.remove(queued)
-                self.counters["superseded"] += 1
-                queued.finish(DeviceError("superseded by a stop before it was sent"))
+        if not req.is_stop:
+            # Newest press wins: a queued (unsent) command aiming the camera the same way is
+            # dropped, so a burst of preset presses ends where the last one points, with no
+            # more than the camera's sockets in use.
+            if command.aim is not None:
+                self._supersede(lambda q: q.aim == command.aim and not q.is_stop, "a newer command")
+            self._pending.append(req)
+            return
+        # An unsent start of this movement is now moot.
+        self._supersede(lambda q: q.group == command.group and not q.is_stop, "a stop")
         index = next((i for i, q in enumerate(self._pending) if not q.is_stop), len(self._pending))
         self._pending.insert(index, req)
+
+    def _supersede(self, moot: Callable[[CameraCommand], bool], by: str) -> None:
+        for queued in list(self._pending):
+            if queued.command is not None and moot(queued.command):
+                self._pending.remove(queued)
+                self.counters["superseded"] += 1
+                queued.finish(DeviceSuperseded(f"superseded by {by} before it was sent"))
 
     def _timed_out(self, what: str) -> DeviceTimeout:
         self.counters["timeouts"] += 1

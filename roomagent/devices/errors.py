@@ -15,6 +15,11 @@ class DeviceTimeout(DeviceError):
     """The device did not answer within the profile's timeout."""
 
 
+class DeviceSuperseded(DeviceError):
+    """Not sent: a newer command for the same movement (or its stop) came first. Newest
+    press wins for camera positions: the older one is skipped, not failed for people."""
+
+
 class DeviceOffline(DeviceError):
     """The port is closed (unplugged, not answering); nothing is queued for later."""
 

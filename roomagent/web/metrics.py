@@ -1,12 +1,31 @@
-"""`GET /metrics`: the agent's status in Prometheus text exposition format (version 0.0.4)."""
+"""`GET /metrics`: the typed room status (control.model.RoomStatus) and the server's own
+counters, exposed through prometheus_client in the text format (version 0.0.4).
+
+A custom collector reads one status per scrape, so the figures always agree with the page.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from roomagent import __version__
+from roomagent.control.history import ACTION_RESULTS
+from roomagent.control.model import RoomStatus
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+WEB_COUNTERS = (
+    "http_requests",
+    "auth_failures",
+    "rate_limited",
+    "origin_refused",
+    "api_requests",
+    "api_errors",
+    "updates_dropped",
+)
 
 
 @dataclass
@@ -24,107 +43,92 @@ class ServerCounters:
     extra: dict[str, int] = field(default_factory=dict)
 
 
-def _escape(value: object) -> str:
-    return str(value).replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+class _Scrape:
+    """One scrape's families: the room status (None when the agent could not give one) and
+    the server counters."""
+
+    def __init__(self, status: RoomStatus | None, server: ServerCounters) -> None:
+        self.status, self.server = status, server
+
+    def collect(self) -> Iterator[Metric]:
+        status = self.status
+        room = status.room.name if status else ""
+        info = GaugeMetricFamily(
+            "roomagent_info", "Agent version and room.", labels=["version", "room"]
+        )
+        info.add_metric([status.version if status else __version__, room], 1)
+        yield info
+        if status is not None:
+            yield from _room_families(status)
+        web = CounterMetricFamily(
+            "roomagent_web_total", "Diagnostics server counters.", labels=["counter"]
+        )
+        for counter in WEB_COUNTERS:
+            web.add_metric([counter], getattr(self.server, counter))
+        for counter, value in self.server.extra.items():
+            web.add_metric([counter], value)
+        yield web
+        yield GaugeMetricFamily(
+            "roomagent_web_api_connections", "Open API WebSockets.", self.server.api_connections
+        )
 
 
-def _labels(labels: Mapping[str, object]) -> str:
-    if not labels:
-        return ""
-    return "{" + ",".join(f'{k}="{_escape(v)}"' for k, v in labels.items()) + "}"
-
-
-def _number(value: object) -> str | None:
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, int | float):
-        return repr(float(value)) if isinstance(value, float) else str(value)
-    return None
-
-
-class _Family:
-    def __init__(self, name: str, kind: str, help_text: str) -> None:
-        self.name, self.kind, self.help_text = name, kind, help_text
-        self.samples: list[tuple[dict[str, object], str]] = []
-
-    def add(self, value: object, **labels: object) -> None:
-        number = _number(value)
-        if number is not None:
-            self.samples.append((labels, number))
-
-    def lines(self) -> Iterator[str]:
-        if not self.samples:
-            return
-        yield f"# HELP {self.name} {self.help_text}"
-        yield f"# TYPE {self.name} {self.kind}"
-        for labels, number in self.samples:
-            yield f"{self.name}{_labels(labels)} {number}"
-
-
-def render(status: Mapping[str, Any], server: ServerCounters) -> str:
-    """Text for Prometheus; unknown or missing status fields are simply left out."""
-    room = status.get("room") or {}
-    rooms = status.get("rooms") or {}
-    meeting = status.get("meeting") or {}
-
-    info = _Family("roomagent_info", "gauge", "Agent version and room.")
-    info.add(1, version=status.get("version", ""), room=room.get("name", ""))
-    uptime = _Family("roomagent_uptime_seconds", "gauge", "Seconds since the agent started.")
-    uptime.add(status.get("uptime_s"))
-    link = _Family("roomagent_rooms_link_up", "gauge", "1 when the Rooms client session is ready.")
-    link.add(str(rooms.get("link", "")).lower() == "ready")
-    link_state = _Family(
-        "roomagent_rooms_link_state", "gauge", "Rooms session state (1 = current)."
+def _room_families(status: RoomStatus) -> Iterator[Metric]:
+    yield GaugeMetricFamily(
+        "roomagent_uptime_seconds", "Seconds since the agent started.", status.uptime_s
     )
-    if rooms.get("link"):
-        link_state.add(1, state=str(rooms["link"]).lower())
-    rooms_counters = _Family("roomagent_rooms_counter_total", "counter", "Rooms session counters.")
-    for name, value in (rooms.get("counters") or {}).items():
-        rooms_counters.add(value, counter=name)
-    room_state = _Family("roomagent_room_state", "gauge", "Room state (1 = current).")
-    if room.get("state"):
-        room_state.add(1, state=room["state"])
-    in_meeting = _Family("roomagent_meeting_status", "gauge", "Meeting status (1 = current).")
-    if meeting.get("status"):
-        in_meeting.add(1, status=str(meeting["status"]).lower())
-
-    online = _Family("roomagent_device_online", "gauge", "1 when the serial device answers.")
-    device_counters = _Family(
-        "roomagent_device_counter_total", "counter", "Serial device counters."
+    link = status.rooms.link.lower()
+    yield GaugeMetricFamily(
+        "roomagent_rooms_link_up",
+        "1 when the Rooms client session is ready.",
+        1 if link == "ready" else 0,
     )
-    for device in status.get("devices") or []:
-        name = device.get("name", "")
-        online.add(bool(device.get("online")), device=name, kind=device.get("kind", ""))
-        for counter, value in (device.get("counters") or {}).items():
-            device_counters.add(value, device=name, counter=counter)
-
-    web = _Family("roomagent_web_total", "counter", "Diagnostics server counters.")
-    for counter in (
-        "http_requests",
-        "auth_failures",
-        "rate_limited",
-        "origin_refused",
-        "api_requests",
-        "api_errors",
-        "updates_dropped",
-    ):
-        web.add(getattr(server, counter), counter=counter)
-    for counter, value in server.extra.items():
-        web.add(value, counter=counter)
-    sockets = _Family("roomagent_web_api_connections", "gauge", "Open API WebSockets.")
-    sockets.add(server.api_connections)
-
-    families = (
-        info,
-        uptime,
-        link,
-        link_state,
-        rooms_counters,
-        room_state,
-        in_meeting,
-        online,
-        device_counters,
-        web,
-        sockets,
+    state = GaugeMetricFamily(
+        "roomagent_rooms_link_state", "Rooms session state (1 = current).", labels=["state"]
     )
-    return "\n".join(line for family in families for line in family.lines()) + "\n"
+    state.add_metric([link], 1)
+    yield state
+    rooms = CounterMetricFamily(
+        "roomagent_rooms_counter_total", "Rooms session counters.", labels=["counter"]
+    )
+    for name, value in status.rooms.counters.items():
+        rooms.add_metric([name], value)
+    yield rooms
+    room_state = GaugeMetricFamily(
+        "roomagent_room_state", "Room state (1 = current).", labels=["state"]
+    )
+    room_state.add_metric([status.room.state.value], 1)
+    yield room_state
+    meeting = GaugeMetricFamily(
+        "roomagent_meeting_status", "Meeting status (1 = current).", labels=["status"]
+    )
+    meeting.add_metric([status.meeting.status.lower()], 1)
+    yield meeting
+    online = GaugeMetricFamily(
+        "roomagent_device_online", "1 when the serial device answers.", labels=["device", "kind"]
+    )
+    device_counters = CounterMetricFamily(
+        "roomagent_device_counter_total", "Serial device counters.", labels=["device", "counter"]
+    )
+    for device in status.devices:
+        online.add_metric([device.name, device.kind], 1 if device.online else 0)
+        for counter, value in device.counters.items():
+            device_counters.add_metric([device.name, counter], value)
+    yield online
+    yield device_counters
+    actions = CounterMetricFamily(
+        "roomagent_actions_total",
+        "Actions run, by result: " + ", ".join(ACTION_RESULTS) + ".",
+        labels=["action", "result"],
+    )
+    for action, results in sorted(status.actions.items()):
+        for result, count in sorted(results.items()):
+            actions.add_metric([action, result], count)
+    yield actions
+
+
+def render(status: RoomStatus | None, server: ServerCounters) -> str:
+    """The exposition text; without a status only the server's own figures."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Scrape(status, server))
+    return generate_latest(registry).decode("utf-8")

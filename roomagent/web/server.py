@@ -36,6 +36,7 @@ from websockets.http11 import Request, Response
 
 from roomagent import __version__
 from roomagent.config.model import WebSection
+from roomagent.control.model import RoomStatus
 from roomagent.logsetup import kv, redact, scrub
 from roomagent.web import metrics
 from roomagent.web.api import ApiContext, binary_frame_error, handle_text
@@ -331,12 +332,12 @@ class WebServer:
             extra={"WWW-Authenticate": 'Basic realm="roomagent", charset="UTF-8"'},
         )
 
-    def _status_for_metrics(self) -> dict[str, Any]:
+    def _status_for_metrics(self) -> RoomStatus | None:
         try:
-            return self.agent.status()
+            return RoomStatus.model_validate(self.agent.status())
         except Exception as exc:  # metrics must still answer when the agent is unwell
             log.warning("status for metrics failed: %s", redact(str(exc)))
-            return {"version": __version__}
+            return None
 
     def _counters(self) -> metrics.ServerCounters:
         self.counters.updates_dropped = self.hub.dropped()

@@ -8,6 +8,7 @@ import pytest
 from devices_support import FAST_TIMEOUTS, FAST_VISCA, FarEnd, make_profile, running
 
 from roomagent.devices import Device, DeviceError, DeviceTimeout, load_profile, visca
+from roomagent.devices.errors import DeviceSuperseded
 from roomagent.sim.camera import CameraEmulator
 
 H = bytes.fromhex
@@ -125,20 +126,24 @@ async def test_error_replies_fail_the_command(far_end: FarEnd, code: int, reason
 
 
 async def test_two_sockets_then_queue_locally(far_end: FarEnd) -> None:
+    # Three commands aiming different parts of the camera (position, zoom, focus): none makes
+    # another moot, so all three go out, never more than two at once.
     device = fast_device(far_end)
+    commands = {1: ("preset_recall", 1), 2: ("zoom_tele",), 3: ("focus_far",)}
+    frames = {1: visca.preset(1, "recall", 1), 2: visca.zoom(1, "tele"), 3: visca.focus(1, "far")}
     async with running(device), anyio.create_task_group() as tg:
         finished: list[int] = []
 
-        async def recall(n: int) -> None:
-            await device.command("preset_recall", n)
+        async def run(n: int) -> None:
+            await device.command(*commands[n])
             finished.append(n)
 
         for n in (1, 2, 3):
-            tg.start_soon(recall, n)
+            tg.start_soon(run, n)
             await anyio.lowlevel.checkpoint()  # fix the queue order
-        assert (await far_end.visca_frame())[-2] == 1
+        assert await far_end.visca_frame() == frames[1]
         await far_end.send(visca.ack(1, 1))
-        assert (await far_end.visca_frame())[-2] == 2
+        assert await far_end.visca_frame() == frames[2]
         await far_end.send(visca.ack(1, 2))
         # Both sockets busy: the third command waits here, the camera is not flooded.
         with anyio.move_on_after(0.2):
@@ -146,10 +151,36 @@ async def test_two_sockets_then_queue_locally(far_end: FarEnd) -> None:
             pytest.fail("a third command was sent while both sockets were busy")
         # Completions interleave: socket 2 finishes first.
         await far_end.send(visca.completion(1, 2))
-        assert (await far_end.visca_frame())[-2] == 3
+        assert await far_end.visca_frame() == frames[3]
         await far_end.send(visca.ack(1, 2))
         await far_end.send(visca.completion(1, 1) + visca.completion(1, 2))
     assert finished[0] == 2 and sorted(finished) == [1, 2, 3]
+
+
+async def test_the_newest_preset_wins_over_queued_ones(far_end: FarEnd) -> None:
+    """Presets 1, 2, 3, 4 pressed while preset 1 waits for its ACK: 2 and 3 are skipped (never
+    sent), 4 goes out once the camera has a socket free — the camera ends where the last
+    press points."""
+    device = fast_device(far_end)
+    outcome: dict[int, str] = {}
+
+    async def recall(n: int) -> None:
+        try:
+            await device.command("preset_recall", n)
+            outcome[n] = "done"
+        except DeviceSuperseded:
+            outcome[n] = "superseded"
+
+    async with running(device), anyio.create_task_group() as tg:
+        for n in (1, 2, 3, 4):
+            tg.start_soon(recall, n)
+            await anyio.lowlevel.checkpoint()
+        assert await far_end.visca_frame() == visca.preset(1, "recall", 1)
+        await far_end.send(visca.ack(1, 1))
+        assert await far_end.visca_frame() == visca.preset(1, "recall", 4)
+        await far_end.send(visca.ack(1, 2) + visca.completion(1, 1) + visca.completion(1, 2))
+    assert outcome == {1: "done", 2: "superseded", 3: "superseded", 4: "done"}
+    assert device.counters["superseded"] == 2
 
 
 async def test_buffer_full_decoded_and_emulator_answers_it() -> None:

@@ -1,5 +1,8 @@
 """A small but real agent behind the web facade, for driving the server in tests.
 
+Its status and events are built on the real typed model (roomagent.control.model), so it
+cannot drift from what the real room core sends.
+
 It keeps a meeting state, devices, events and watchers the way the real Agent does, validates
 actions with the real action schema, and refuses like the Rooms client does — so the web
 server is exercised through its one interface without a mock library.
@@ -15,6 +18,16 @@ from typing import Any
 import anyio
 
 from roomagent.control.actions import ActionFailed, ActionNotApplicable, parse_action
+from roomagent.control.model import (
+    CalendarStatus,
+    DeviceStatus,
+    HistoryEvent,
+    MeetingStatusInfo,
+    RoomInfo,
+    RoomsLinkStatus,
+    RoomStatus,
+)
+from roomagent.control.state import RoomState
 from roomagent.logsetup import register_secret
 from roomagent.rooms.errors import RoomsRefused
 
@@ -38,7 +51,8 @@ class SmallAgent:
             device.update(online=True, reason=None, counters={"frames_in": 0, "errors": 0})
         self.calendar: dict[str, Any] | None = None
         self.last_error: str | None = None
-        self.last_error_at: float | None = None
+        self.last_error_at: str | None = None
+        self.actions: dict[str, dict[str, int]] = {}
         self.events: list[dict[str, Any]] = []
         self.commands: list[tuple[str, str, list[Any]]] = []
         self.presses: list[tuple[str, int, str]] = []
@@ -50,24 +64,34 @@ class SmallAgent:
     # -- the facade ---------------------------------------------------------------------
 
     def status(self) -> dict[str, Any]:
-        state = "rooms_offline" if self.link != "ready" else self.meeting["status"]
-        return {
-            "version": "0.1.0",
-            "uptime_s": round(time.monotonic() - self.started, 1),
-            "room": {"name": self.room, "id": "room-3a", "state": state},
-            "rooms": {
-                "link": self.link,
-                "url": "ws://127.0.0.1:6295",
-                "last_error": None if self.link == "ready" else "connection refused",
-                "counters": {"frames_in": 12, "reconnects": 0},
-            },
-            # A careless agent could leak the passcode; the server must still mask it.
-            "meeting": dict(self.meeting),
-            "devices": [{"name": name, **info} for name, info in self.devices.items()],
-            "calendar": self.calendar,
-            "last_error": self.last_error,
-            "last_error_at": self.last_error_at,
-        }
+        """Built on the real typed model (roomagent.control.model.RoomStatus)."""
+        state = (
+            RoomState.ROOMS_OFFLINE if self.link != "ready" else RoomState(self.meeting["status"])
+        )
+        meeting = {k: v for k, v in self.meeting.items() if k != "password"}
+        status = RoomStatus(
+            version="0.1.0",
+            uptime_s=round(time.monotonic() - self.started, 1),
+            room=RoomInfo(name=self.room, id="room-3a", state=state),
+            rooms=RoomsLinkStatus(
+                link=self.link,
+                url="ws://127.0.0.1:6295",
+                last_error=None if self.link == "ready" else "connection refused",
+                counters={"frames_in": 12, "reconnects": 0},
+            ),
+            meeting=MeetingStatusInfo.model_validate(meeting),
+            devices=[DeviceStatus(name=name, **info) for name, info in self.devices.items()],
+            calendar=None
+            if self.calendar is None
+            else CalendarStatus.model_validate(self.calendar),
+            actions=self.actions,
+            last_error=self.last_error,
+            last_error_at=self.last_error_at,
+        ).dump()
+        # A careless agent could leak the passcode; the server must still mask it.
+        if "password" in self.meeting:
+            status["meeting"]["password"] = self.meeting["password"]
+        return status
 
     def recent_events(self, limit: int = 100) -> list[dict[str, Any]]:
         return self.events[-limit:]
@@ -126,6 +150,7 @@ class SmallAgent:
         if upcoming and datetime.fromisoformat(upcoming["start"]) < end:
             raise ActionNotApplicable(f"the room is booked from {upcoming['start'][11:16]}")
         booking = {
+            "order_id": f"adhoc-{len(calendar.get('today', []))}",
             "title": "Ad-hoc meeting",
             "start": now.isoformat(),
             "end": end.isoformat(),
@@ -203,9 +228,10 @@ class SmallAgent:
     ) -> None:
         """One history event: the real agent's {ts, source, kind, message} plus its
         structured fields (roomagent.control.model.EVENT_FIELDS)."""
-        ts = time.time() - seconds_ago
-        event = {"ts": ts, "source": source, "kind": kind, "message": message, **fields}
-        self.events.append(event)
+        when = datetime.now().astimezone() - timedelta(seconds=seconds_ago)
+        ts = when.isoformat(timespec="milliseconds")
+        event = HistoryEvent(ts=ts, source=source, kind=kind, message=message, **fields)
+        self.events.append(event.dump())
         self.changed({"kind": kind, "source": source})
 
     def changed(self, update: dict[str, Any]) -> None:

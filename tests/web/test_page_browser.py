@@ -85,6 +85,7 @@ def booked_day() -> dict[str, object]:
 
     def booking(title: str, start: int, end: int, code: str | None) -> dict[str, object]:
         return {
+            "order_id": f"order-{title.lower().replace(' ', '-')}",
             "title": title,
             "start": (now + timedelta(minutes=start)).isoformat(),
             "end": (now + timedelta(minutes=end)).isoformat(),
@@ -167,6 +168,7 @@ async def test_page_reconnects_by_itself(agent: SmallAgent) -> None:
 def free_room_with_booking_in(minutes: int) -> dict[str, object]:
     now = datetime.now().astimezone().replace(second=0, microsecond=0)
     upcoming = {
+        "order_id": "order-design-crit",
         "title": "Design crit",
         "start": (now + timedelta(minutes=minutes)).isoformat(),
         "end": (now + timedelta(minutes=minutes + 30)).isoformat(),

@@ -1,0 +1,8 @@
+"""Fixtures for the discovery tests."""
+
+import pytest
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"

@@ -9,11 +9,11 @@ release. Without a usable stdin (CI, tests) it just runs until signalled or `--d
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import signal
 import socket
-import string
 import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -54,9 +54,20 @@ def demo_config_text() -> str:
 def demo_config_source(rooms_url: str, panel_port: str, camera_port: str, web_port: int) -> str:
     """The bundled demo config's TOML with the simulator's and the virtual ports filled in
     (for a `roomagent run` process, which reads a file)."""
-    return string.Template(demo_config_text()).substitute(
-        rooms_url=rooms_url, panel_port=panel_port, camera_port=camera_port, web_port=web_port
+    text = demo_config_text()
+    # The file is a valid config of its own (check-config passes); the "(demo)" values are
+    # replaced, each found exactly once.
+    slots = (
+        ('url = "ws://127.0.0.1:6295"', f"url = {json.dumps(rooms_url)}"),
+        ('port = "/dev/ttyUSB0"', f"port = {json.dumps(panel_port)}"),
+        ('port = "/dev/ttyUSB1"', f"port = {json.dumps(camera_port)}"),
+        ("port = 8080 ", f"port = {int(web_port)} "),
     )
+    for old, new in slots:
+        if text.count(old) != 1:
+            raise RuntimeError(f"the bundled demo.toml lost its demo value {old!r}")
+        text = text.replace(old, new)
+    return text
 
 
 def demo_config(rooms_url: str, panel_port: str, camera_port: str, web_port: int) -> AgentConfig:

@@ -55,7 +55,7 @@ def register(sub: Any, sim_sub: Any) -> None:
         description="Exit 0 when FILE is valid; else print `file:line: key: message` lines "
         "and exit 1.",
     )
-    check.add_argument("file", metavar="FILE")
+    check.add_argument("file", metavar="FILE", help="the room config (TOML) to check")
     check.set_defaults(func=cmd_check_config)
 
 

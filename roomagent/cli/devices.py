@@ -13,7 +13,6 @@ from typing import Any
 import anyio
 
 from roomagent.cli.common import EXIT_FAILED, EXIT_UNREACHABLE, fail
-from roomagent.devices.base import usage_list
 from roomagent.devices.camera import CAMERA_SPECS
 from roomagent.devices.device import run_command
 from roomagent.devices.errors import CommandUsageError, DeviceError, PortOpenError, ProfileError
@@ -35,24 +34,37 @@ def register(sub: Any, sim_sub: Any) -> None:
     )
     p.add_argument("port", metavar="PORT", help="serial port, e.g. /dev/serial/by-id/…")
     p.add_argument("profile", metavar="PROFILE", help="profile name or .toml path")
-    p.add_argument("name", metavar="COMMAND")
-    p.add_argument("args", metavar="ARG", nargs="*")
+    p.add_argument("name", metavar="COMMAND", help="a camera or panel command (listed below)")
+    p.add_argument(
+        "args", metavar="ARG", nargs="*", default=[], help="the command's arguments, e.g. 3"
+    )
     p.add_argument("--address", type=int, default=None, help="override the profile's address")
     p.add_argument("--timeout", type=float, default=None, help="overall limit in seconds")
-    p.add_argument("--profiles-dir", action="append", default=[], type=Path, metavar="DIR")
+    p.add_argument("--profiles-dir", **PROFILES_DIR)
     p.set_defaults(func=cmd_device)
 
     p = sub.add_parser("profiles", help="list the firmware profiles")
-    p.add_argument("--profiles-dir", action="append", default=[], type=Path, metavar="DIR")
+    p.add_argument("--profiles-dir", **PROFILES_DIR)
     p.set_defaults(func=cmd_profiles)
 
     for kind in ("camera", "panel"):
         p = sim_sub.add_parser(kind, help=f"run a {kind} emulator on a pseudo-terminal")
         p.add_argument("--profile", required=True, help="profile name or .toml path")
-        p.add_argument("--address", type=int, default=None)
+        p.add_argument(
+            "--address", type=int, default=None, help="answer as this address (default: profile's)"
+        )
         p.add_argument("--port", default=None, help="use this existing port (e.g. a socat pty)")
-        p.add_argument("--profiles-dir", action="append", default=[], type=Path, metavar="DIR")
+        p.add_argument("--profiles-dir", **PROFILES_DIR)
         p.set_defaults(func=cmd_sim, sim_kind=kind, default_log_level="warning")
+
+
+PROFILES_DIR: dict[str, Any] = {
+    "action": "append",
+    "default": [],
+    "type": Path,
+    "metavar": "DIR",
+    "help": "also look for profiles in DIR (repeatable; before the built-in ones)",
+}
 
 
 def _profile(name: str, dirs: Sequence[Path]) -> Profile:
@@ -79,9 +91,13 @@ def cmd_device(args: argparse.Namespace) -> int:
             )
         )  # fmt: skip
     except CommandUsageError as exc:
-        specs = PANEL_SPECS if profile.kind == "panel" else CAMERA_SPECS
-        listing = usage_list(specs)
-        fail(exc.reason if "commands:" in exc.reason else f"{exc.reason}; commands: {listing}")
+        # The problem only; the whole vocabulary is in `roomagent device --help`.
+        hint = (
+            ""
+            if "did you mean" not in exc.reason and "unknown" not in exc.reason
+            else (f" (`roomagent device --help` lists the {profile.kind} commands)")
+        )
+        fail(exc.reason + hint)
     except PortOpenError as exc:
         fail(exc.reason, EXIT_UNREACHABLE)
     except DeviceError as exc:

@@ -20,7 +20,7 @@ REPEATS = {"none": 0, "workday": 1, "daily": 2, "weekly": 3, "biweekly": 4, "mon
 def register(sub: Any, sim_sub: Any) -> None:
     book = sub.add_parser("book", help="book a cloud meeting (validated before sending)")
     book.add_argument("--config", required=True, help="agent config file (TOML)")
-    book.add_argument("--provider", required=True, choices=["huawei"])
+    book.add_argument("--provider", required=True, choices=["huawei"], help="the cloud to book on")
     book.add_argument("--subject", required=True, help="at most 128 characters")
     book.add_argument("--start", required=True, help="ISO 8601, e.g. 2026-11-23T10:00+08:00")
     book.add_argument("--minutes", type=int, default=30, help="length, 15..1440 (default 30)")
@@ -31,20 +31,25 @@ def register(sub: Any, sim_sub: Any) -> None:
         help="personal meeting ID / cloud meeting room need a VMR id",
     )
     book.add_argument("--vmr-id", default=None, help="default: cloud.huawei.vmr_id")
-    book.add_argument("--media", choices=["video", "audio"], default="video")
+    book.add_argument("--media", choices=["video", "audio"], default="video", help="default: video")
     book.add_argument("--data", action="store_true", help="add data sharing to the media")
     book.set_defaults(func=cmd_book)
 
     invite = sub.add_parser("invite", help="invite someone into a running cloud meeting")
     invite.add_argument("--config", required=True, help="agent config file (TOML)")
-    invite.add_argument("--provider", required=True, choices=["huawei"])
+    invite.add_argument("--provider", required=True, choices=["huawei"], help="the cloud")
     invite.add_argument("--conference", required=True, help="conference ID")
     invite.add_argument("--name", required=True, help="the invitee's name (≤96 characters)")
     how = invite.add_mutually_exclusive_group(required=True)
     how.add_argument("--phone", help="number or SIP URI: the meeting calls it")
     how.add_argument("--email", help="e-mail address (no notification during a meeting)")
     how.add_argument("--sms", help="mobile number for SMS (no notification during a meeting)")
-    invite.add_argument("--role", choices=["participant", "host"], default="participant")
+    invite.add_argument(
+        "--role",
+        choices=["participant", "host"],
+        default="participant",
+        help="default: participant",
+    )
     invite.set_defaults(func=cmd_invite)
 
     rec = sub.add_parser("recurring", help="Yunzhijia repeating meetings")
@@ -61,11 +66,11 @@ def register(sub: Any, sim_sub: Any) -> None:
             "--parent", default=None, help="the series' parent id (sent as batchId for others)"
         )
     for parser in (create, modify):
-        parser.add_argument("--title", required=True)
-        parser.add_argument("--content", default="")
+        parser.add_argument("--title", required=True, help="the meeting's title")
+        parser.add_argument("--content", default="", help="the meeting's text")
         parser.add_argument("--start", required=True, help="first meeting's start, ISO 8601")
         parser.add_argument("--end", required=True, help="first meeting's end, ISO 8601")
-        parser.add_argument("--repeat", required=True, choices=list(REPEATS))
+        parser.add_argument("--repeat", required=True, choices=list(REPEATS), help="how often")
         parser.add_argument("--until", required=True, help="repeatEndDate, ISO 8601")
         parser.add_argument("--actor", action="append", default=[], help="an actor's openid")
     create.set_defaults(func=cmd_recurring_create)

@@ -57,8 +57,14 @@ def register(sub: Any, sim_sub: Any) -> None:
         description="Call/Meeting ACTION with key=value parameters converted to the action's "
         f"types. Actions: {', '.join(ACTIONS)} (join_meeting etc. also accepted).",
     )
-    call.add_argument("action", metavar="ACTION")
-    call.add_argument("params", nargs="*", metavar="KEY=VALUE")
+    call.add_argument("action", metavar="ACTION", help="the CSAPI action, e.g. StartMeeting")
+    call.add_argument(
+        "params",
+        nargs="*",
+        default=[],
+        metavar="KEY=VALUE",
+        help="its parameters, e.g. switch_type=2",
+    )
     call.add_argument(
         "--wait", action="store_true", help="wait for the outcome event and print it as JSON"
     )
@@ -74,10 +80,18 @@ def register(sub: Any, sim_sub: Any) -> None:
         description="Serve a simulated Rooms client until Ctrl-C. The password defaults to "
         f"${PASSWORD_ENV} (empty if unset).",
     )
-    sim.add_argument("--port", type=int, default=DEFAULT_SIM_PORT)
-    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument(
+        "--port", type=int, default=DEFAULT_SIM_PORT, help=f"port (default {DEFAULT_SIM_PORT})"
+    )
+    sim.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     sim.add_argument("--password", default=None, help="the password clients must present")
-    sim.add_argument("--event-delay", type=float, default=0.5, metavar="S")
+    sim.add_argument(
+        "--event-delay",
+        type=float,
+        default=0.5,
+        metavar="S",
+        help="how long an action takes before its outcome event (default 0.5)",
+    )
     sim.add_argument(
         "--waiting-room",
         action="append",

@@ -7,14 +7,43 @@ Cross-references (a binding naming a device) are checked in `AgentConfig`.
 from __future__ import annotations
 
 import os
+import types
+import typing
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+
+def _toml_shape(annotation: Any, value: Any) -> Any:
+    """TOML has no path or tuple type: a string for a Path field becomes a Path, an array
+    for a tuple field a tuple. Nothing else is converted (strict types)."""
+    options = typing.get_args(annotation) if typing.get_origin(annotation) in _UNIONS else ()
+    for option in options or (annotation,):
+        if option is Path and isinstance(value, str):
+            return Path(value)
+        origin = typing.get_origin(option)
+        if origin is tuple and isinstance(value, list):
+            return tuple(value)
+        if origin is list and isinstance(value, list) and Path in typing.get_args(option):
+            return [Path(v) if isinstance(v, str) else v for v in value]
+    return value
+
+
+_UNIONS = (typing.Union, types.UnionType)
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Every config section: unknown keys are errors, and so are values of the wrong type
+    (`port = "8080"`, `enabled = "yes"`): nothing is coerced but what TOML cannot spell."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _from_toml(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        return value if field is None else _toml_shape(field.annotation, value)
 
 
 class RoomSection(Section):
@@ -46,7 +75,7 @@ RoomCondition = Literal[
 ]
 
 
-class BindingSection(BaseModel):
+class BindingSection(Section):
     """button → action(s). The action's own parameters sit beside `action` (extra keys)."""
 
     model_config = ConfigDict(extra="allow")

@@ -266,14 +266,17 @@ def describe_param(info: FieldInfo) -> str:
     return "a string"
 
 
-def param_problems(data: Mapping[str, Any]) -> list[tuple[tuple[str, ...], str]]:
-    """Problems with one action dict, as (key path inside the dict, message)."""
+def param_problems(
+    data: Mapping[str, Any], *, strict: bool = False
+) -> list[tuple[tuple[str, ...], str]]:
+    """Problems with one action dict, as (key path inside the dict, message). `strict`: no
+    coercion (a config file's `preset = "3"` is an error, as every config value is)."""
     name = data.get("action")
     if not isinstance(name, str) or name not in ACTION_MODELS:
         return [(("action",), f"unknown action {name!r}; allowed: {', '.join(ACTION_NAMES)}")]
     model = ACTION_MODELS[name]
     try:
-        model.model_validate(dict(data))
+        model.model_validate(dict(data), strict=strict)
     except ValidationError as exc:
         problems: list[tuple[tuple[str, ...], str]] = []
         params = [p for p in model.model_fields if p != "action"]

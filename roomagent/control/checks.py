@@ -9,28 +9,39 @@ import string
 from pathlib import Path
 from typing import Any, Literal
 
-from roomagent.config.model import AgentConfig
-from roomagent.control.actions import ACTION_MODELS, param_problems
+from roomagent.config.model import AgentConfig, BindingSection, FeedbackSection
+from roomagent.control.actions import (
+    ACTION_MODELS,
+    CameraAction,
+    camera_commands,
+    param_problems,
+    parse_action,
+)
 from roomagent.control.state import TEMPLATE_FIELDS
-from roomagent.devices.checks import device_profile, profile_problems
+from roomagent.devices.checks import (
+    button_problem,
+    command_problem,
+    device_profile,
+    profile_problems,
+)
 from roomagent.devices.errors import ProfileError
+from roomagent.devices.profiles import Profile
 
 Problem = tuple[tuple[str | int, ...], str]
 Kind = Literal["camera", "panel"]
 # Actions that move while a button is held; a release binding could never stop them.
 HELD_ACTIONS = ("camera.move", "camera.zoom")
+# The key a camera's refusal points at (the rest point at `action`).
+CAMERA_PARAM = {"camera.preset": "preset", "camera.move": "speed", "camera.zoom": "speed"}
 
 
 def device_kinds(config: AgentConfig, base_dir: Path) -> dict[str, Kind | None]:
     """Each device's kind from its profile; None when the profile does not load (the
     devices' own check reports that)."""
-    kinds: dict[str, Kind | None] = {}
-    for device in config.devices:
-        try:
-            kinds[device.name] = device_profile(config, device, base_dir).kind
-        except ProfileError:
-            kinds[device.name] = None
-    return kinds
+    profiles = _profiles(config, base_dir)
+    return {
+        d.name: profiles[d.name][0].kind if d.name in profiles else None for d in config.devices
+    }
 
 
 def _names(kinds: dict[str, Kind | None], kind: Kind) -> str:
@@ -40,7 +51,8 @@ def _names(kinds: dict[str, Kind | None], kind: Kind) -> str:
 def _step_problems(
     step: dict[str, Any], where: tuple[str | int, ...], kinds: dict[str, Kind | None], macro: bool
 ) -> list[Problem]:
-    problems: list[Problem] = [((*where, *key), msg) for key, msg in param_problems(step)]
+    found = param_problems(step, strict=True)
+    problems: list[Problem] = [((*where, *key), msg) for key, msg in found]
     name = step.get("action")
     if name == "delay" and not macro:
         problems.append(((*where, "action"), "delay only makes sense inside a macro (a list)"))
@@ -123,7 +135,94 @@ def _feedback_problems(config: AgentConfig, kinds: dict[str, Kind | None]) -> li
 def binding_problems(config: AgentConfig, base_dir: Path) -> list[Problem]:
     """Every problem in bindings and feedback, as (key path, message)."""
     kinds = device_kinds(config, base_dir)
-    return _binding_problems(config, kinds) + _feedback_problems(config, kinds)
+    return (
+        _binding_problems(config, kinds)
+        + _feedback_problems(config, kinds)
+        + _profile_fit_problems(config, base_dir)
+    )
+
+
+# ---- what the devices' profiles accept: presets, speeds, buttons, LEDs, text lines ---------
+
+
+def _profiles(config: AgentConfig, base_dir: Path) -> dict[str, tuple[Profile, int | None]]:
+    """Each device whose profile loads: (profile, configured address)."""
+    found: dict[str, tuple[Profile, int | None]] = {}
+    for device in config.devices:
+        try:
+            found[device.name] = (device_profile(config, device, base_dir), device.address)
+        except ProfileError:
+            pass  # reported by profile_problems
+    return found
+
+
+def _camera_step_problem(
+    step: dict[str, Any], profiles: dict[str, tuple[Profile, int | None]]
+) -> tuple[str, str] | None:
+    """(key, why) when the camera's profile refuses what this step would send."""
+    name, camera = step.get("action"), step.get("camera")
+    if name not in CAMERA_PARAM and name not in ("camera.home", "camera.power"):
+        return None
+    if not isinstance(camera, str) or camera not in profiles or param_problems(step):
+        return None  # reported by the other checks
+    profile, address = profiles[camera]
+    if profile.kind != "camera":
+        return None
+    action = parse_action(step)
+    assert isinstance(action, CameraAction)
+    (command, args), _ = camera_commands(action)
+    why = command_problem(profile, address, command, args)
+    if why is None:
+        return None
+    return CAMERA_PARAM.get(str(name), "action"), f"camera {camera!r} ({profile.name}): {why}"
+
+
+def _binding_fit(
+    i: int, binding: BindingSection, profiles: dict[str, tuple[Profile, int | None]]
+) -> list[Problem]:
+    where: tuple[str | int, ...] = ("bindings", i)
+    problems: list[Problem] = []
+    panel = profiles.get(binding.device)
+    if panel is not None and (why := button_problem(panel[0], binding.button)):
+        problems.append(((*where, "button"), f"panel {binding.device!r}: {why}"))
+    if isinstance(binding.action, str):
+        steps = [(where, {"action": binding.action, **binding.params()})]
+    else:
+        steps = [((*where, "action", j), step) for j, step in enumerate(binding.action)]
+    for at, step in steps:
+        if found := _camera_step_problem(step, profiles):
+            problems.append(((*at, found[0]), found[1]))
+    return problems
+
+
+def _feedback_fit(
+    i: int, rule: FeedbackSection, profile: Profile, address: int | None
+) -> list[Problem]:
+    if profile.kind != "panel":
+        return []
+    where: tuple[str | int, ...] = ("feedback", i)
+    problems: list[Problem] = []
+    if rule.led is not None:
+        args = [rule.led, rule.mode, *([rule.colour] if rule.colour else [])]
+        if why := command_problem(profile, address, "led", args):
+            key = "colour" if rule.colour and "colour" in why else "led"
+            problems.append(((*where, key), f"panel {rule.device!r} ({profile.name}): {why}"))
+    if rule.text_line is not None:
+        if why := command_problem(profile, address, "text", [rule.text_line, ""]):
+            msg = f"panel {rule.device!r} ({profile.name}): {why}"
+            problems.append(((*where, "text_line"), msg))
+    return problems
+
+
+def _profile_fit_problems(config: AgentConfig, base_dir: Path) -> list[Problem]:
+    profiles = _profiles(config, base_dir)
+    problems: list[Problem] = []
+    for i, binding in enumerate(config.bindings):
+        problems += _binding_fit(i, binding, profiles)
+    for i, rule in enumerate(config.feedback):
+        if rule.device in profiles:
+            problems += _feedback_fit(i, rule, *profiles[rule.device])
+    return problems
 
 
 # Every cross-package config check, in the order they report.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -72,10 +73,20 @@ def usage_list(specs: Sequence[CommandSpec]) -> str:
     return "; ".join(s.usage for s in specs)
 
 
-def check_arity(spec: CommandSpec, args: Sequence[Any], specs: Sequence[CommandSpec]) -> None:
+def check_arity(spec: CommandSpec, args: Sequence[Any]) -> None:
     required = [a for a in spec.args if not a.startswith("[")]
     if not len(required) <= len(args) <= len(spec.args):
-        raise CommandUsageError(f"usage: {spec.usage} (commands: {usage_list(specs)})")
+        given = {0: "no arguments", 1: "1 argument"}.get(len(args), f"{len(args)} arguments")
+        raise CommandUsageError(f"usage: {spec.usage} (got {given})")
+
+
+def unknown_command(kind: str, name: str, specs: Sequence[CommandSpec]) -> CommandUsageError:
+    """The problem and at most a few likely meant commands, not the whole vocabulary."""
+    names = [s.name for s in specs]
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    close += [n for n in names if name and n.startswith(name) and n not in close][: 3 - len(close)]
+    hint = f"; did you mean {' or '.join(close)}?" if close else ""
+    return CommandUsageError(f"unknown {kind} command {name!r}{hint}")
 
 
 class Driver(ABC):
@@ -94,10 +105,8 @@ class Driver(ABC):
     def spec(self, name: str, args: Sequence[Any]) -> CommandSpec:
         spec = next((s for s in self.specs if s.name == name), None)
         if spec is None:
-            raise CommandUsageError(
-                f"unknown {self.kind} command {name!r}; commands: {usage_list(self.specs)}"
-            )
-        check_arity(spec, args, self.specs)
+            raise unknown_command(self.kind, name, self.specs)
+        check_arity(spec, args)
         return spec
 
     @abstractmethod

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import termios
 from collections.abc import Callable
@@ -19,6 +20,11 @@ import serial
 from roomagent.devices.errors import DeviceError, PortLost, PortOpenError
 from roomagent.devices.fdio import READ_CHUNK, FdClosed, write_all
 from roomagent.devices.profiles import SerialSettings
+from roomagent.logsetup import kv
+
+# `--log-level debug` shows every byte on the line in hex, as an integrator's serial sniffer
+# would; checked before formatting so the press path pays nothing at info.
+wire_log = logging.getLogger("roomagent.devices.wire")
 
 # Writers allowed to wait for the port at once; more means the device is not keeping up.
 MAX_QUEUED_WRITES = 32
@@ -124,6 +130,8 @@ class SerialTransport:
                 on_lost("port lost: the device closed the line (zero-byte read)")
                 return
             self.bytes_in += len(data)
+            if wire_log.isEnabledFor(logging.DEBUG):
+                wire_log.debug("serial in", extra=kv(port=self.path, hex=data.hex(" ")))
             on_data(data)
 
         self._stop_reading()
@@ -152,6 +160,8 @@ class SerialTransport:
         self._queued_writes += 1
         try:
             async with self._write_lock:
+                if wire_log.isEnabledFor(logging.DEBUG):
+                    wire_log.debug("serial out", extra=kv(port=self.path, hex=data.hex(" ")))
                 self.bytes_out += await write_all(self._require_fd(), data)
         except FdClosed:
             raise PortLost(f"{self.path} was closed") from None

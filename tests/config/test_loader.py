@@ -21,7 +21,7 @@ def test_bad_value_names_file_line_key_and_allowed() -> None:
     text = '[rooms]\nurl = "ws://x"\n\n[[devices]]\nname = "p"\nport = "/dev/x"\nprofile = "x"\n'
     text += '\n[[bindings]]\ndevice = "p"\nbutton = 1\non = "tap"\naction = "meeting.start"\n'
     assert problems(text) == [
-        "room.toml:12: bindings[0].on: Input should be 'press', 'hold' or 'release' (got 'tap')"
+        'room.toml:12: bindings[0].on: must be one of "press", "hold" or "release" (got "tap")'
     ]
 
 

@@ -195,8 +195,8 @@ def test_bad_when_is_reported_by_the_schema(tmp_path: Path) -> None:
     extra = '[[feedback]]\ndevice = "panel"\nled = 1\nwhen = "busy"\n'
     problems = _problems(tmp_path, extra)
     assert problems == [
-        f"room.toml:{at(extra, 'when')}: feedback[0].when: Input should be 'idle', 'joining', "
-        "'in_meeting', 'waiting_room', 'rooms_offline' or 'device_offline' (got 'busy')"
+        f'room.toml:{at(extra, "when")}: feedback[0].when: must be one of "idle", "joining", '
+        '"in_meeting", "waiting_room", "rooms_offline" or "device_offline" (got "busy")'
     ]
 
 

@@ -33,12 +33,12 @@ def test_every_shipped_profile_loads() -> None:
     ("text", "key", "allowed"),
     [
         ('family = "visca"\n[serial]\nbaud = 1234\n', "serial.baud", "9600, 19200"),
-        ('family = "visca"\n[serial]\nparity = "mark"\n', "serial.parity", "'none', 'even'"),
+        ('family = "visca"\n[serial]\nparity = "mark"\n', "serial.parity", '"none", "even"'),
         ('family = "visca"\n[visca]\nspeed = 3\n', "visca.speed", "allowed keys here: pan_speed"),
-        ('family = "telnet"\n', "family", "'visca', 'pelco-d', 'pelco-p' or 'line'"),
+        ('family = "telnet"\n', "family", '"visca", "pelco-d", "pelco-p" or "line"'),
         ('family = "visca"\n[visca]\npan_speed = {min = 9, max = 2}\n', "visca.pan_speed", "min"),
-        ('family = "visca"\n[visca]\nstartup = ["reboot"]\n', "visca.startup[0]", "'if_clear'"),
-        ('family = "visca"\n[visca]\nsockets = 3\n', "visca.sockets", "less than or equal to 2"),
+        ('family = "visca"\n[visca]\nstartup = ["reboot"]\n', "visca.startup[0]", '"if_clear"'),
+        ('family = "visca"\n[visca]\nsockets = 3\n', "visca.sockets", "must be at most 2"),
         ('family = "pelco-d"\n[visca]\n', "", "use [pelco]"),
         (
             'family = "line"\n[line]\nbutton_template = "B {x}"\nbutton_actions = {P = "press"}\n'

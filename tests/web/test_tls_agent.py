@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import re
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import anyio
 import httpx
 import pytest
 
+from tests.cli.test_check_config import check_config
 from tests.faults.agent_process import AgentProcess
 
 from .tls_helpers import no_verify, plain_request, served_fingerprint, write_pair
@@ -106,15 +105,6 @@ async def test_sighup_reloads_the_site_certificate(tmp_path: Path) -> None:
         finally:
             assert await agent.stop() == 0
             tg.cancel_scope.cancel()
-
-
-def check_config(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "roomagent", "check-config", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def test_check_config_names_a_missing_or_mismatched_certificate_file(tmp_path: Path) -> None:

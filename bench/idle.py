@@ -48,6 +48,30 @@ def memory_kib(pid: int) -> dict[str, int]:
     return found
 
 
+async def measure_run(
+    config: Path, env: dict[str, str], seconds: float, settle: float = SETTLE_S
+) -> tuple[float, float, dict[str, int]]:
+    """`roomagent run --config CONFIG` settled, then idle for `seconds`: (CPU s, wall s,
+    memory figures at the end). Also used by bench/fleet.py (with and without [mqtt])."""
+    proc = await anyio.open_process(
+        [sys.executable, "-m", "roomagent", "run", "--config", str(config)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        await anyio.sleep(settle)
+        assert proc.returncode is None, "roomagent run exited early"
+        cpu0, wall0 = cpu_seconds(proc.pid), time.monotonic()
+        await anyio.sleep(seconds)
+        cpu1, wall1 = cpu_seconds(proc.pid), time.monotonic()
+        return cpu1 - cpu0, wall1 - wall0, memory_kib(proc.pid)
+    finally:
+        proc.terminate()
+        with anyio.fail_after(10):
+            await proc.wait()
+
+
 async def main(seconds: float) -> None:
     setup_logging("error")
     password = secrets.token_urlsafe(12)
@@ -57,31 +81,13 @@ async def main(seconds: float) -> None:
             config = Path(tmp) / "room.toml"
             config.write_text(text)
             env = {**os.environ, ROOMS_PASSWORD_ENV: password, WEB_PASSWORD_ENV: "idle-bench"}
-            proc = await anyio.open_process(
-                [sys.executable, "-m", "roomagent", "run", "--config", str(config)],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-            try:
-                await anyio.sleep(SETTLE_S)
-                assert proc.returncode is None, "roomagent run exited early"
-                cpu0, wall0 = cpu_seconds(proc.pid), time.monotonic()
-                await anyio.sleep(seconds)
-                cpu1, wall1 = cpu_seconds(proc.pid), time.monotonic()
-                mem = memory_kib(proc.pid)
-                connected = room.sim.connection_count
-            finally:
-                proc.terminate()
-                with anyio.fail_after(10):
-                    await proc.wait()
-    busy = cpu1 - cpu0
-    print(f"roomagent run, idle for {wall1 - wall0:.1f} s (after {SETTLE_S:g} s start-up)")
+            cpu_s, wall_s, mem = await measure_run(config, env, seconds)
+            connected = room.sim.connection_count
+    busy = cpu_s
+    print(f"roomagent run, idle for {wall_s:.1f} s (after {SETTLE_S:g} s start-up)")
     print(f"  Rooms connections seen by the simulator: {connected}")
     print(f"  RSS      {mem['VmRSS'] / 1024:7.1f} MiB   (peak {mem['VmHWM'] / 1024:.1f} MiB)")
-    print(
-        f"  CPU      {busy * 1000:7.1f} ms over the window = {100 * busy / (wall1 - wall0):.3f} %"
-    )
+    print(f"  CPU      {busy * 1000:7.1f} ms over the window = {100 * busy / wall_s:.3f} %")
     print(f"  threads  {mem['Threads']}")
 
 

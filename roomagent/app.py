@@ -38,6 +38,7 @@ from roomagent.rooms import RoomsSession
 if TYPE_CHECKING:
     from roomagent.control.cloud_meetings import CloudMeetings
     from roomagent.discovery.mdns import Announcer
+    from roomagent.fleet.bridge import FleetBridge
     from roomagent.scheduling.calendar import RoomCalendar
     from roomagent.web.server import WebServer
 
@@ -53,6 +54,7 @@ RESTART_SECTIONS = (
     "cloud",
     "profiles_dirs",
     "state_dir",
+    "mqtt",
 )
 
 
@@ -81,6 +83,7 @@ class App:
         self.core = RoomCore(config, history=self.history, notice_seconds=notice_seconds)
         self.web: WebServer | None = None
         self.announcer: Announcer | None = None
+        self.fleet: FleetBridge | None = None
         self._restart = anyio.Event()
         self.history.watch(self._on_update)
 
@@ -115,7 +118,7 @@ class App:
                 task_status.started(parts)
 
     async def _start_peers(self, tg: TaskGroup) -> None:
-        self.web = self.announcer = None
+        self.web = self.announcer = self.fleet = None
         session = self._session()
         tg.start_soon(session.run)
         devices = self._devices()
@@ -130,8 +133,7 @@ class App:
         self.core.attach(tg, session, devices, calendar)
         self.web = await self._start_web(tg)
         self.announcer = self._start_discovery(tg)
-        # The fleet bridge (roomagent.fleet.FleetBridge) starts here, a peer of the web
-        # server: it reads self.core (status, events, actions) when [fleet] is configured.
+        self.fleet = self._start_fleet(tg)
 
     def request_restart(self) -> None:
         self._restart.set()
@@ -250,6 +252,21 @@ class App:
         announcer.update(scheme=tls["scheme"], fp=tls.get("fingerprint"))
         tg.start_soon(self._optional, "mDNS announcement", announcer.run)
         return announcer
+
+    def _start_fleet(self, tg: TaskGroup) -> FleetBridge | None:
+        """The MQTT bridge (docs/fleet.md), a peer of the web server reading self.core."""
+        if self.config.mqtt is None:
+            return None
+        from roomagent.fleet.bridge import BridgeSettings, FleetBridge
+        from roomagent.fleet.broker import BrokerConfigError
+
+        try:
+            bridge = FleetBridge(self.core, BridgeSettings.from_config(self.config, self.base_dir))
+        except (SecretUnavailable, BrokerConfigError) as exc:
+            self.core.record("fleet", "error", f"fleet plane off: {exc}", level=logging.ERROR)
+            return None
+        tg.start_soon(self._optional, "fleet bridge", bridge.run)
+        return bridge
 
     async def _optional(self, what: str, func: Callable[[], Awaitable[None]]) -> None:
         """Run a part the room can live without: its failure is logged, not fatal."""

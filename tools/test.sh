@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 missing=()
 command -v socat >/dev/null || missing+=(socat)
 command -v chromium >/dev/null || missing+=(chromium)
+command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)  # fleet tests
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq >/dev/null

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "roomagent.cli.scheduling",
     "roomagent.cli.meetings",
     "roomagent.cli.schema",
+    "roomagent.cli.fleet",
 )
 
 

@@ -205,6 +205,34 @@ class CloudSection(Section):
     quanshi: QuanshiSection | None = None
 
 
+# One MQTT topic level: no wildcards, no separators (ids land in topics and HA node ids).
+TOPIC_LEVEL = r"^[A-Za-z0-9_\-]+$"
+
+
+class MqttSection(Section):
+    """The fleet plane (docs/fleet.md): this room on an MQTT broker. Secrets env/file only."""
+
+    url: str = Field(pattern=r"^mqtts?://[^/\s]+/?$", description="mqtt://host[:port] or mqtts://")
+    username: str | None = None
+    password_env: str = "ROOMAGENT_MQTT_PASSWORD"
+    password_file: Path | None = None
+    ca_file: Path | None = None
+    client_cert: Path | None = None
+    client_key: Path | None = None
+    site: str = Field(default="default", pattern=TOPIC_LEVEL)
+    topic_prefix: str = Field(default="roomagent", pattern=r"^[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)*$")
+    keepalive: int = Field(default=30, ge=1, le=3600)
+    homeassistant: bool = True
+    discovery_prefix: str = Field(default="homeassistant", pattern=TOPIC_LEVEL)
+    allow_actions: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _tls_files(self) -> MqttSection:
+        if (self.client_cert is None) != (self.client_key is None):
+            raise ValueError("set both `client_cert` and `client_key`, or neither")
+        return self
+
+
 class LogSection(Section):
     level: Literal["debug", "info", "warning", "error"] = "info"
 
@@ -228,6 +256,7 @@ class AgentConfig(Section):
     log: LogSection = Field(default_factory=LogSection)
     profiles_dirs: list[Path] = Field(default_factory=list)
     state_dir: Path = Field(default_factory=_default_state_dir)
+    mqtt: MqttSection | None = None
 
     @model_validator(mode="after")
     def _references(self) -> AgentConfig:

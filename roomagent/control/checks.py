@@ -225,5 +225,22 @@ def _profile_fit_problems(config: AgentConfig, base_dir: Path) -> list[Problem]:
     return problems
 
 
+# `[mqtt] allow_actions` may also name "press" (the fleet presses virtual buttons).
+FLEET_PRESS = "press"
+
+
+def fleet_problems(config: AgentConfig, base_dir: Path) -> list[Problem]:
+    """`[mqtt] allow_actions` names only actions there are (a typo would refuse silently)."""
+    del base_dir
+    if config.mqtt is None:
+        return []
+    known = [*(a for a in ACTION_MODELS if a != "delay"), FLEET_PRESS]  # a pause is no command
+    return [
+        (("mqtt", "allow_actions", i), f"unknown action {name!r}; allowed: {', '.join(known)}")
+        for i, name in enumerate(config.mqtt.allow_actions)
+        if name not in known
+    ]
+
+
 # Every cross-package config check, in the order they report.
-CONFIG_CHECKS = (profile_problems, binding_problems)
+CONFIG_CHECKS = (profile_problems, binding_problems, fleet_problems)

@@ -72,10 +72,11 @@ _SAFE_HOST = re.compile(r"^[A-Za-z0-9.\-\[\]:]{1,255}$")
 HSTS = "max-age=15552000"
 
 
-def _load_assets() -> dict[str, tuple[bytes, str]]:
-    """Every shipped static file by URL path; nothing else on disk is ever served."""
+def load_assets(package: str = "roomagent.web") -> dict[str, tuple[bytes, str]]:
+    """Every static file shipped in `package`/static by URL path; nothing else on disk is
+    ever served. (The fleet page serves its own package's files through this too.)"""
     assets: dict[str, tuple[bytes, str]] = {}
-    folder = resources.files("roomagent.web") / "static"
+    folder = resources.files(package) / "static"
     for entry in folder.iterdir():
         suffix = "." + entry.name.rsplit(".", 1)[-1] if "." in entry.name else ""
         if entry.is_file() and suffix in STATIC_TYPES:
@@ -109,7 +110,7 @@ class WebServer:
         self._waiting = Waiting()  # TLS: connections whose first byte has not come yet
         self.counters = metrics.ServerCounters()
         self.hub = UpdateHub(self.agent)
-        self.assets = _load_assets()
+        self.assets = load_assets()
         self.port: int | None = None
         self._sockets: set[anyio.CancelScope] = set()  # one per open API socket
 

@@ -1,0 +1,250 @@
+"""`roomagent fleet status|call|watch|serve`: the fleet tools (docs/fleet.md).
+
+Broker credentials come from ROOMAGENT_MQTT_USERNAME / ROOMAGENT_MQTT_PASSWORD, never argv.
+Exit codes: 0 ok, 1 refused/failed, 2 broker unreachable or no answer (room offline).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from roomagent.cli.common import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, CliError
+from roomagent.config.loader import ConfigError, load_config
+from roomagent.config.model import AgentConfig, WebSection
+from roomagent.config.secrets import SecretUnavailable, read_secret
+from roomagent.fleet.broker import Broker, BrokerConfigError, parse_broker
+from roomagent.fleet.commands import PRESS
+from roomagent.fleet.feed import BrokerFeed
+from roomagent.fleet.tools import BrokerUnreachable, NoAnswer, call, change_line, collect, watch
+from roomagent.fleet.view import Change
+from roomagent.logsetup import register_secret
+from roomagent.web.auth import WebAuthError
+from roomagent.web.fleet_page import FleetPageServer
+from roomagent.web.tls import TlsConfigError, server_tls
+
+USERNAME_ENV = "ROOMAGENT_MQTT_USERNAME"
+PASSWORD_ENV = "ROOMAGENT_MQTT_PASSWORD"
+DEFAULT_LISTEN = "127.0.0.1:8090"
+FLEET_ASSETS = "roomagent.fleet"  # the page's files: roomagent/fleet/static
+
+
+def register(sub: Any, sim_sub: Any) -> None:
+    del sim_sub
+    fleet = sub.add_parser(
+        "fleet",
+        help="every room on an MQTT broker: status, commands, live view, fleet page",
+        description="Fleet tools against the MQTT broker the rooms report to. Credentials: "
+        f"${USERNAME_ENV} / ${PASSWORD_ENV}. Exit 0 ok, 1 refused/failed, 2 broker "
+        "unreachable or no answer.",
+    )
+    tools = fleet.add_subparsers(dest="fleet_command", metavar="TOOL")
+    tools.required = True
+
+    status = tools.add_parser("status", help="every room's state, problems first")
+    _broker_args(status)
+    status.add_argument("--json", action="store_true", help="one JSON object per room per line")
+    status.set_defaults(func=_cmd_status)
+
+    caller = tools.add_parser("call", help="run an action in a room and print its result")
+    caller.add_argument("room", metavar="ROOM", help="room id")
+    caller.add_argument("action", metavar="ACTION", help="e.g. meeting.leave, or press")
+    caller.add_argument("params", nargs="*", metavar="KEY=VALUE", help="the action's params")
+    _broker_args(caller)
+    caller.add_argument("--timeout", type=float, default=30.0, metavar="S", help="default 30")
+    caller.set_defaults(func=_cmd_call)
+
+    watcher = tools.add_parser("watch", help="a live stream of changes, one line each")
+    _broker_args(watcher)
+    watcher.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    watcher.set_defaults(func=_cmd_watch)
+
+    serve = tools.add_parser("serve", help="the fleet page and /metrics")
+    _broker_args(serve)
+    serve.add_argument("--listen", default=DEFAULT_LISTEN, metavar="H:P", help=DEFAULT_LISTEN)
+    serve.add_argument(
+        "--config",
+        metavar="FILE",
+        help="take the page's login (and allowed origins) from this config's [web] section; "
+        "default: user admin, password from $ROOMAGENT_WEB_PASSWORD",
+    )
+    serve.set_defaults(func=_cmd_serve, default_log_level="info")
+
+
+def _broker_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--broker", required=True, metavar="URL", help="mqtt://H:P or mqtts://")
+    parser.add_argument("--site", metavar="S", help="only this site")
+    parser.add_argument("--prefix", default="roomagent", help="topic prefix (default roomagent)")
+    parser.add_argument("--ca-file", type=Path, metavar="PEM", help="CA for mqtts://")
+
+
+def _broker(args: argparse.Namespace) -> Broker:
+    password = os.environ.get(PASSWORD_ENV) or None
+    register_secret(password)
+    try:
+        broker = parse_broker(
+            args.broker,
+            username=os.environ.get(USERNAME_ENV) or None,
+            password=password,
+            ca_file=args.ca_file,
+        )
+        broker.tls_context()
+    except BrokerConfigError as exc:
+        raise CliError(str(exc), EXIT_FAILED) from None
+    return broker
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    broker = _broker(args)
+    try:
+        view = anyio.run(lambda: collect(broker, args.prefix, args.site))
+    except BrokerUnreachable as exc:
+        raise CliError(f"broker unreachable: {exc}", EXIT_UNREACHABLE) from None
+    rows = view.rows()
+    if args.json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+        return EXIT_OK
+    header = ("ROOM", "SITE", "STATE", "MEETING", "LINK", "OFFLINE", "VERSION", "LAST SEEN")
+    table = [header]
+    for row in rows:
+        state = row["state"] if row["online"] else "offline"
+        table.append(
+            (
+                row["room_id"],
+                row["site"],
+                str(state),
+                row["meeting"]["code"] or "-",
+                str(row["link"]),
+                ",".join(row["devices_offline"]) or "-",
+                str(row["version"]),
+                str(row["last_seen"]),
+            )
+        )
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+    for line in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip())
+    if not rows:
+        print("no rooms on this broker", file=sys.stderr)
+    return EXIT_OK
+
+
+def _command(action: str, params: list[str]) -> dict[str, Any]:
+    """`ACTION key=value …` → the command body. Values stay text: the room validates and
+    converts them as it does a binding's (`switch_type=2` → 2)."""
+    values: dict[str, Any] = {}
+    for item in params:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise CliError(f"parameters are KEY=VALUE, not {item!r}", EXIT_FAILED)
+        values[key] = value
+    if action != PRESS:
+        return {"action": action, **values}
+    try:
+        press = {
+            "device": values.pop("device"),
+            "button": int(values.pop("button")),
+            "how": values.pop("how", "press"),
+        }
+    except (KeyError, ValueError):
+        raise CliError("press needs device=NAME button=N [how=press|hold|release]") from None
+    if values:
+        raise CliError(f"press takes device, button and how only, not {', '.join(values)}")
+    return {PRESS: press}
+
+
+def _cmd_call(args: argparse.Namespace) -> int:
+    command = _command(args.action, args.params)
+    if not 0 < args.timeout <= 600:
+        raise CliError("--timeout must be between 0 and 600 seconds", EXIT_FAILED)
+    broker = _broker(args)
+
+    async def run() -> dict[str, Any]:
+        return await call(
+            broker,
+            args.room,
+            command,
+            prefix=args.prefix,
+            site=args.site,
+            answer_within=args.timeout,
+        )
+
+    try:
+        answer = anyio.run(run)
+    except BrokerUnreachable as exc:
+        raise CliError(f"broker unreachable: {exc}", EXIT_UNREACHABLE) from None
+    except NoAnswer as exc:
+        raise CliError(str(exc), EXIT_UNREACHABLE) from None
+    if not answer.get("ok"):
+        raise CliError(f"{args.room}: {answer.get('error')}", EXIT_FAILED)
+    print(json.dumps(answer.get("result"), ensure_ascii=False))
+    return EXIT_OK
+
+
+def _cmd_watch(args: argparse.Namespace) -> int:
+    broker = _broker(args)
+
+    def emit(change: Change) -> None:
+        print(change_line(change), flush=True)
+
+    async def run() -> None:
+        with anyio.move_on_after(args.duration if args.duration else float("inf")):
+            await watch(broker, emit, prefix=args.prefix, site=args.site)
+
+    try:
+        anyio.run(run)
+    except BrokerUnreachable as exc:
+        raise CliError(f"broker unreachable: {exc}", EXIT_UNREACHABLE) from None
+    return EXIT_OK
+
+
+def _page_section(args: argparse.Namespace) -> tuple[WebSection, Path | None, Path]:
+    host, sep, port = args.listen.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise CliError(f"--listen must be HOST:PORT, not {args.listen!r}")
+    config, base = AgentConfig(), None
+    if args.config:
+        try:
+            config = load_config(args.config)
+        except ConfigError as exc:
+            raise CliError(f"{args.config}: {exc}") from None
+        base = Path(args.config).resolve().parent
+    section = config.web.model_copy(update={"listen": host.strip("[]"), "port": int(port)})
+    return section, base, config.state_dir
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    broker = _broker(args)
+    section, base, state_dir = _page_section(args)
+    file = section.password_file
+    if file is not None and base is not None and not file.is_absolute():
+        file = base / file
+    try:
+        password = read_secret(section.password_env, file, what="page password")
+        # The same TLS as the diagnostics page ([web] tls, cert_file/key_file, or a
+        # self-signed pair kept in the state dir; plain HTTP on the loopback).
+        tls = server_tls(section, state_dir=state_dir, base_dir=base or Path.cwd())
+        feed = BrokerFeed(broker, args.prefix)
+        server = FleetPageServer(
+            feed, section, password, section.password_hash, FLEET_ASSETS, tls=tls
+        )
+    except (SecretUnavailable, WebAuthError, TlsConfigError) as exc:
+        raise CliError(str(exc)) from None
+
+    async def run() -> None:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(feed.run)
+            port = await tg.start(server.run)
+            print(f"fleet page: {server.scheme}://{server.host}:{port}/", flush=True)
+
+    try:
+        anyio.run(run)
+    except OSError as exc:
+        raise CliError(f"cannot listen on {args.listen}: {exc.strerror or exc}") from None
+    return EXIT_OK

@@ -387,6 +387,7 @@
     renderTests(status);
     window.RoomPads.render(status);
     clearStaleResults(status);
+    page.listeners.forEach((listener) => listener(status));
   }
 
   // A result box says what a press did; once the room has moved on (another meeting state,
@@ -573,6 +574,9 @@
     setTone($("conn"), tone, text);
     document.body.classList.toggle("offline", tone !== "ok");
   }
+
+  // Separate page blocks (clouds.js) hook in here: they get each status and may call.
+  const page = (window.roomPage = { call: (m, p) => call(m, p), listeners: [] });
 
   function call(method, params) {
     return new Promise((resolve, reject) => {

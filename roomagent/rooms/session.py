@@ -11,7 +11,6 @@ import base64
 import enum
 import itertools
 import logging
-import random
 import urllib.parse
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, NoReturn
 
 import anyio
+import anyio.lowlevel
 from pydantic import ValidationError
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import (
@@ -30,7 +30,7 @@ from websockets.exceptions import (
 )
 
 from roomagent.config.model import RoomsSection
-from roomagent.logsetup import kv, register_secret
+from roomagent.logsetup import LogBudget, kv, register_secret
 from roomagent.rooms.errors import (
     RoomsAuthFailed,
     RoomsBadRequest,
@@ -42,7 +42,6 @@ from roomagent.rooms.errors import (
 )
 from roomagent.rooms.mirror import MeetingMirror
 from roomagent.rooms.models import (
-    SECRET_KEYS,
     ActionParams,
     MeetingModule,
     RoomsEvent,
@@ -59,6 +58,8 @@ from roomagent.rooms.protocol import (
     parse_frame,
     request_frame,
 )
+from roomagent.rooms.reconnect import Reconnect
+from roomagent.rooms.text import take_cut_count
 
 log = logging.getLogger("roomagent.rooms")
 
@@ -69,7 +70,11 @@ AUTH_REFUSED_CLOSE_CODES = frozenset({1008, 4001, 4003, 4401, 4403})
 MESSAGE_TOO_BIG = 1009
 
 DEFAULT_MAX_FRAME = 1 << 20  # the library enforces it: a bigger frame closes with 1009
-BACKOFF_BASE = 0.5
+# A peer gone wild (tens of thousands of events a second): observers get at most this many
+# events a second one by one; the rest update the mirror and the outcome waits, counted as
+# coalesced (the room needs the latest state, not every frame). Log lines: fewer still.
+EVENTS_PER_S = 200
+EVENT_LOG_LINES_PER_S = 20
 EXPIRED_IDS_KEPT = 256  # timed-out ids remembered to tell "late" from "unknown" replies
 # The mirror re-query after an event waits this long: what observers do about the event (an
 # LED frame to a panel, an action's outcome) goes out first instead of queueing behind a
@@ -89,6 +94,8 @@ COUNTER_NAMES = (
     "calls",
     "refusals",
     "timeouts",
+    "events_coalesced",
+    "texts_cut",
 )
 
 
@@ -116,14 +123,6 @@ def auth_subprotocol(password: str) -> str:
     """`auth-<urlencode(base64(password))>` (spec §1)."""
     encoded = base64.b64encode(password.encode("utf-8")).decode("ascii")
     return "auth-" + urllib.parse.quote(encoded, safe="")
-
-
-def backoff_delay(failures: int, cap: float, base: float = BACKOFF_BASE) -> float:
-    """First retry immediate, then exponential with jitter (half fixed, half random)."""
-    if failures <= 0:
-        return 0.0
-    ceiling = min(cap, base * 2 ** (failures - 1))
-    return ceiling / 2 + random.uniform(0, ceiling / 2)
 
 
 class _Pending:
@@ -195,7 +194,9 @@ class RoomsSession:
         self._running = False
         self._fatal: RoomsError | None = None
         self._frames_this_link = 0
-        self._served_ready = False
+        self.reconnect = Reconnect(backoff_cap)
+        self._event_budget = LogBudget(EVENTS_PER_S)
+        self._log_budget = LogBudget(EVENT_LOG_LINES_PER_S)
 
     @classmethod
     def from_section(
@@ -247,7 +248,8 @@ class RoomsSession:
         if link == self.link:
             return
         self.link = link
-        log.info("rooms link", extra=kv(link=link.value, url=self.url, error=error or ""))
+        level = logging.DEBUG if self.reconnect.quiet else logging.INFO
+        log.log(level, "rooms link", extra=kv(link=link.value, url=self.url, error=error or ""))
         self._notify(RoomsChange("link", link))
 
     def _mirror_changed(self) -> None:
@@ -264,11 +266,9 @@ class RoomsSession:
             raise RuntimeError("RoomsSession.run() is already running")  # never two links
         self._running = True
         self._fatal = None
-        failures = 0
         try:
             while True:
                 self._set_link(LinkState.CONNECTING, self.last_error)
-                self._served_ready = False
                 try:
                     await self._connect_and_serve()
                 except RoomsAuthFailed as exc:
@@ -285,13 +285,8 @@ class RoomsSession:
                     self._fatal = error
                     self._notify(RoomsChange("link", self.link))
                     raise error
-                failures = 0 if self._served_ready else failures + 1
-                # A refused password will not fix itself quickly: retry at the capped pace.
-                if self.link == LinkState.AUTH_FAILED:
-                    delay = self.backoff_cap
-                else:
-                    delay = backoff_delay(failures, self.backoff_cap)
-                log.info("rooms reconnect", extra=kv(delay_s=round(delay, 2), failures=failures))
+                auth_failed = self.link == LinkState.AUTH_FAILED
+                delay = self.reconnect.ended(str(error), auth_failed=auth_failed)
                 await anyio.sleep(delay)
                 self.counters["reconnects"] += 1
         finally:
@@ -406,7 +401,8 @@ class RoomsSession:
                     nonlocal ready, setup_error
                     try:
                         await self._setup()
-                        ready = self._served_ready = True
+                        ready = True
+                        self.reconnect.ready()
                         tg.start_soon(self._refresher)
                     except RoomsError as exc:
                         setup_error = exc
@@ -467,6 +463,7 @@ class RoomsSession:
             self.counters["bad_frames"] += 1
             log.warning("rooms meeting data has wrong types", extra=kv(error=_first(exc)))
             return
+        self.counters["texts_cut"] += take_cut_count()
         if self.mirror.replace(parsed):
             self._mirror_changed()
 
@@ -494,6 +491,9 @@ class RoomsSession:
             except Exception:  # hostile input is never fatal, whatever it trips over
                 self.counters["bad_frames"] += 1
                 log.warning("rooms frame handling failed", exc_info=True)
+            # recv() returns at once while frames are queued: let the page, the panel, the
+            # keepalive and a SIGTERM have their turn between frames.
+            await anyio.lowlevel.checkpoint()
 
     def _dispatch(self, frame: Response | RoomsEvent | BadFrame) -> None:
         if isinstance(frame, Response):
@@ -509,7 +509,10 @@ class RoomsSession:
                 log.warning("rooms response to unknown id dropped", extra=kv(id=frame.id))
         elif isinstance(frame, BadFrame):
             self.counters["bad_frames"] += 1
-            log.warning("rooms bad frame dropped", extra=kv(reason=frame.reason))
+            held = self._log_budget.allow("bad")
+            if held is not None:
+                fields = {"reason": frame.reason} | ({"suppressed": held} if held else {})
+                log.warning("rooms bad frame dropped", extra=kv(**fields))
             pending = self._pending.pop(frame.id, None) if frame.id else None
             if pending is not None:
                 pending.fail(RoomsError(f"malformed reply to {pending.what}: {frame.reason}"))
@@ -522,8 +525,17 @@ class RoomsSession:
             # The seed numbers events 1-8 and documents five: an undocumented one may still
             # mean the room changed, so the mirror is queried again as after a known one.
             self.counters["unknown_events"] += 1
+        self._log_event("rooms event" if event.known else "rooms unknown event", event)
+        if self._event_budget.allow("event") is None:
+            # A flood: the outcome waits still end, and the refresher's Query brings the
+            # mirror to the latest state instead of validating every frame.
+            self.counters["events_coalesced"] += 1
+            self._wake_waiters(event)
+            if self._refresh is not None:  # unknown events too: they may mean a change
+                self._refresh.set()
+            return
+        if not event.known:
             self._notify(RoomsChange("event", self.link, event=event))
-            log.info("rooms unknown event", extra=kv(module=event.module, event_name=event.name))
             if self._refresh is not None:
                 self._refresh.set()
             return
@@ -533,17 +545,25 @@ class RoomsSession:
             self.counters["bad_frames"] += 1
             log.warning("rooms event has wrong types", extra=kv(error=_first(exc)))
             changed = False
-        for waiter in list(self._outcomes.values()):
-            if event.name in waiter.names and not waiter.done.is_set():
-                waiter.event = event
-                waiter.done.set()
+        self.counters["texts_cut"] += take_cut_count()
+        self._wake_waiters(event)
         self._notify(RoomsChange("event", self.link, event=event))
-        # Logged after the observers: a log line (~27 µs at info) is not on the LED's path.
-        log.info("rooms event", extra=kv(event_name=event.name))
         if changed:
             self._mirror_changed()
         if self._refresh is not None:
             self._refresh.set()
+
+    def _wake_waiters(self, event: RoomsEvent) -> None:
+        for waiter in list(self._outcomes.values()):
+            if event.name in waiter.names and not waiter.done.is_set():
+                waiter.event = event
+                waiter.done.set()
+
+    def _log_event(self, message: str, event: RoomsEvent) -> None:
+        held = self._log_budget.allow("event")
+        if held is not None:
+            fields = {"module": event.module, "event_name": event.name}
+            log.info(message, extra=kv(**fields, **({"suppressed": held} if held else {})))
 
     def _drop_waiters(self, error: RoomsError) -> None:
         """Disconnect: every pending call and outcome wait fails at once."""
@@ -620,9 +640,9 @@ class RoomsSession:
         module: str = "Meeting",
     ) -> RoomsEvent | None:
         """Call/Meeting ACTION. wait=False → None once accepted; wait=True → the outcome event."""
+        # The passcode in args is masked by its field wherever it is shown (never registered
+        # as a secret: "456" would then mask every meeting code holding it).
         spec, args = validate_action(action, params)
-        for key in SECRET_KEYS:  # a meeting passcode must not reach a log line
-            register_secret(getattr(args, key, None))
         self._require_ready()
         self.counters["calls"] += 1
         waiter: _OutcomeWaiter | None = None

@@ -97,9 +97,13 @@ def _required(name: str) -> dict[str, object]:
         "direction": "left" if name == "camera.move" else "tele",
         "state": "on",
         "seconds": 1.0,
+        "name": "Li Wei",
     }
     fields = ACTION_MODELS[name].model_fields
-    return {k: v for k, v in examples.items() if k in fields and fields[k].is_required()}
+    found = {k: v for k, v in examples.items() if k in fields and fields[k].is_required()}
+    if name == "huawei.invite":
+        found["phone"] = "+8613800000000"  # one contact is required by a rule over fields
+    return found
 
 
 def _refusals() -> tuple[str, ...]:

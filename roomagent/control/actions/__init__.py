@@ -15,6 +15,7 @@ from roomagent.control.actions.base import (
     ActionHost,
     ActionModel,
     ActionNotApplicable,
+    ActionNotConfigured,
     ActionRefused,
     ActionSuperseded,
     RoomsRequest,
@@ -36,6 +37,7 @@ from roomagent.control.actions.camera import (
     CameraZoom,
     HeldAction,
 )
+from roomagent.control.actions.cloud import HuaweiInvite
 from roomagent.control.actions.meeting import (
     JoinAction,
     MeetingAction,
@@ -58,7 +60,7 @@ from roomagent.control.state import RoomState
 
 # The families registered their actions as they were imported; people read them meeting
 # first (the API's list, check-config's "allowed:", the docs' table), in definition order.
-FAMILY_ORDER = ("meeting", "camera", "calendar", "delay")
+FAMILY_ORDER = ("meeting", "camera", "calendar", "huawei", "delay")
 for _name in sorted(REGISTRY, key=lambda name: FAMILY_ORDER.index(name.split(".")[0])):
     REGISTRY[_name] = REGISTRY.pop(_name)
 # Every action's class by name.
@@ -96,6 +98,7 @@ __all__ = [
     "ActionHost",
     "ActionModel",
     "ActionNotApplicable",
+    "ActionNotConfigured",
     "ActionRefused",
     "ActionRunner",
     "ActionSuperseded",
@@ -111,6 +114,7 @@ __all__ = [
     "CameraZoom",
     "Delay",
     "HeldAction",
+    "HuaweiInvite",
     "JoinAction",
     "MeetingAction",
     "MeetingDissolve",

@@ -19,6 +19,7 @@ from roomagent.control.state import RoomState
 from roomagent.rooms.models import ActionParams
 
 if TYPE_CHECKING:
+    from roomagent.control.actions.cloud import HuaweiInvite
     from roomagent.control.actions.runner import ActionRunner
 
 
@@ -36,6 +37,11 @@ class ActionError(Exception):
 
 class ActionNotApplicable(ActionError):
     """Refused locally: the room is not in a state where the action makes sense."""
+
+
+class ActionNotConfigured(ActionNotApplicable):
+    """Refused locally because the room lacks a part the binding needs (no calendar): a
+    setup fault for the facilities engineer, where a plain not-applicable is a wrong press."""
 
 
 class ActionFailed(ActionError):
@@ -87,6 +93,8 @@ class ActionHost(Protocol):
     async def book_room(self, minutes: int, title: str | None) -> str: ...
 
     async def end_booking(self) -> str: ...
+
+    async def invite(self, action: HuaweiInvite) -> str: ...
 
 
 F = TypeVar("F", bound=Callable[..., Any])

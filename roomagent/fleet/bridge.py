@@ -146,6 +146,7 @@ class FleetBridge:
         self._configs: dict[str, str] = {}  # discovery configs published in this run
         self._retained_configs: set[str] = set()  # our configs the broker held at connect
         self._settling = False
+        self._dropped_told = 0  # outbox drops already logged
 
     # ---- the agent's side (sync, never blocking) -----------------------------------------
 
@@ -205,6 +206,10 @@ class FleetBridge:
         self.last_error = None
         self.counters.connects += 1
         log.info("fleet broker connected", extra=kv(broker=self.settings.broker.url))
+        if self.outbox.dropped > self._dropped_told:
+            lost = self.outbox.dropped - self._dropped_told
+            log.warning("fleet: %d events dropped while the broker was away (oldest first)", lost)
+            self._dropped_told = self.outbox.dropped
         try:
             await client.subscribe(self.topics.cmd, qos=1)
             await client.publish(self.topics.availability, ONLINE, qos=1, retain=True)

@@ -175,9 +175,13 @@ class FleetPageServer(WebServer):
             self.counters.api_connections -= 1
 
     async def _push(self, connection: ServerConnection, page: _Page) -> None:
+        last_sent = -PUSH_INTERVAL_S
         while True:
             await page.wake.wait()
-            await anyio.sleep(PUSH_INTERVAL_S)
+            # Leading edge: a lone change goes out at once; changes right after a send wait
+            # for the rest of the window and go out together.
+            await anyio.sleep(max(0.0, last_sent + PUSH_INTERVAL_S - anyio.current_time()))
+            last_sent = anyio.current_time()
             page.wake = anyio.Event()
             keys, page.dirty = page.dirty, set()
             found = {k: self.feed.row(k) for k in keys}

@@ -6,14 +6,18 @@ Prints p50/p99 of:
   raw post      httpx.AsyncClient POST to hasNew (the HTTP floor on loopback)
   edge hasNew   YunzhijiaClient.has_new (adds the edge: token, envelope, logging)
 and the ratio edge/raw; then a full first sync of N workspace bookings (10% this room's),
-an idle poll (hasNew only), an incremental sync of one change, the atomic save of the
-calendar (tmp + fsync + rename) and loading it back after a "restart".
+an idle poll (hasNew only), an incremental sync of one change, the periodic full resync
+(the whole feed read from scratch so missed cancellations apply: time, requests, CPU, and
+its cost per day at the default `resync_hours`), the atomic save of the calendar (tmp +
+fsync + rename) and loading it back after a "restart". The calendar's token is the renewing
+kind (getAccessToken with the secret), so its fetches are counted too.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -34,6 +38,7 @@ from roomagent.scheduling.yunzhijia import YunzhijiaClient
 from roomagent.sim.clouds import YunzhijiaCloud
 
 TOKEN = "bench-token"
+SECRET = "bench-secret"
 ROOM = "23F会议室"
 
 
@@ -45,7 +50,8 @@ def show(name: str, samples: list[float]) -> float:
 
 async def main(calls: int, bookings: int) -> None:
     os.environ["ROOMAGENT_YZJ_TOKEN"] = TOKEN
-    with YunzhijiaCloud(TOKEN) as cloud, tempfile.TemporaryDirectory() as state:
+    os.environ["ROOMAGENT_YZJ_SECRET"] = SECRET
+    with YunzhijiaCloud(TOKEN, secret=SECRET) as cloud, tempfile.TemporaryDirectory() as state:
         now = datetime.now(UTC)
         for i in range(bookings):
             start = now + timedelta(minutes=30 * i)
@@ -69,7 +75,8 @@ async def main(calls: int, bookings: int) -> None:
         p50 = show("edge hasNew", edge)
         print(f"{'ratio edge/raw':<16} {p50 / floor:8.2f}x")
 
-        calendar = RoomCalendar(section, Path(state))
+        section = section.model_copy(update={"secret_env": "ROOMAGENT_YZJ_SECRET"})
+        calendar = RoomCalendar.yunzhijia(section, Path(state))
         t = time.perf_counter()
         await calendar.sync_once()
         first = time.perf_counter() - t
@@ -80,7 +87,7 @@ async def main(calls: int, bookings: int) -> None:
         )
         idle = []
         incremental = []
-        async with calendar.open_client() as client:  # run() keeps one client, so do we
+        async with calendar.provider.open() as client:  # run() keeps one session, so do we
             for _ in range(20):
                 t = time.perf_counter()
                 await calendar.sync_once(client)
@@ -91,11 +98,28 @@ async def main(calls: int, bookings: int) -> None:
                 t = time.perf_counter()
                 await calendar.sync_once(client)
                 incremental.append(time.perf_counter() - t)
+            resyncs, requests, cpu = [], [], []
+            for _ in range(5):
+                before = len(cloud.requests)
+                t, c = time.perf_counter(), time.process_time()
+                await calendar.sync_once(client, full=True)
+                resyncs.append(time.perf_counter() - t)
+                cpu.append(time.process_time() - c)
+                requests.append(len(cloud.requests) - before)
         show("idle poll", idle)
-        show("one change", incremental)
+        one = show("one change", incremental)
+        full = show("full resync", resyncs)
+        per_day = 24 / section.resync_hours
+        print(
+            f"resync           {requests[0]} requests ({len(cloud.feed)} feed records), "
+            f"CPU p50 {statistics.median(cpu) * 1000:.1f} ms, {full / one:.0f}x one change; "
+            f"every {section.resync_hours:g} h = {per_day:g}/day = "
+            f"{per_day * full / 1000:.2f} s and {per_day * requests[0]:.0f} requests a day"
+        )
+        print(f"token fetches    {len(cloud.requests_to('getAccessToken'))} in the whole run")
         saves = []
         for _ in range(20):
-            calendar._written = None  # else _save skips the unchanged file and times no write
+            calendar._file.written = None  # else _save skips the unchanged file, times no write
             t = time.perf_counter()
             await calendar._save()
             saves.append(time.perf_counter() - t)
@@ -104,10 +128,12 @@ async def main(calls: int, bookings: int) -> None:
         loads = []
         for _ in range(20):
             t = time.perf_counter()
-            RoomCalendar(section, Path(state))
+            RoomCalendar.yunzhijia(section, Path(state))
             loads.append(time.perf_counter() - t)
         show("load (restart)", loads)
         print(f"median load+save {statistics.median(loads + saves) * 1000:.2f} ms")
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"max RSS          {rss:.1f} MiB (bench process, loopback cloud included)")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ its HTTP client cost memory on a small room box), hence the imports inside the b
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -35,6 +36,7 @@ from roomagent.logsetup import kv
 from roomagent.rooms import RoomsSession
 
 if TYPE_CHECKING:
+    from roomagent.control.cloud_meetings import CloudMeetings
     from roomagent.discovery.mdns import Announcer
     from roomagent.fleet.bridge import FleetBridge
     from roomagent.scheduling.calendar import RoomCalendar
@@ -125,6 +127,9 @@ class App:
         calendar = self._calendar()
         if calendar is not None:
             tg.start_soon(self._optional, "calendar", calendar.run)
+        clouds = self.core.clouds = self._clouds()
+        if clouds is not None:
+            tg.start_soon(self._optional, "clouds", functools.partial(clouds.run, calendar))
         self.core.attach(tg, session, devices, calendar)
         self.web = await self._start_web(tg)
         self.announcer = self._start_discovery(tg)
@@ -182,6 +187,13 @@ class App:
         from roomagent.scheduling.calendar import RoomCalendar
 
         return RoomCalendar.from_config(self.config)
+
+    def _clouds(self) -> CloudMeetings | None:
+        if self.config.cloud.huawei is None and self.config.cloud.quanshi is None:
+            return None
+        from roomagent.control.cloud_meetings import CloudMeetings
+
+        return CloudMeetings(self.config)
 
     async def _start_web(self, tg: TaskGroup) -> WebServer | None:
         web = self.config.web

@@ -2,8 +2,9 @@
 
 A Rooms simulator, a virtual VISCA camera and a virtual ASCII keypad on pseudo-terminals,
 the diagnostics page and the agent wired to them with the bundled `examples/demo.toml`.
-The terminal drives the keypad: `3`+Enter taps button 3, `h3` holds it, `p7`/`r7` press and
-release. Without a usable stdin (CI, tests) it just runs until signalled or `--duration`.
+The terminal drives the keypad (`3`+Enter taps button 3, `h3` holds it, `p7`/`r7` press and
+release) and injects faults (roomagent/demo_terminal.py; `?` lists the keys). Without a
+usable stdin (CI, tests) it just runs until signalled or `--duration`.
 """
 
 from __future__ import annotations
@@ -22,12 +23,12 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import anyio
-from anyio.abc import TaskGroup
 
 from roomagent.app import App, parse_room_config
 from roomagent.config.model import AgentConfig
 from roomagent.control.bindings import describe_table
 from roomagent.control.core import RoomCore
+from roomagent.demo_terminal import DemoTerminal, held_buttons, key_help
 from roomagent.devices.profiles import load_profile
 from roomagent.sim.camera import CameraEmulator
 from roomagent.sim.panel import PanelEmulator
@@ -38,13 +39,10 @@ CAMERA_PROFILE = "sony-visca"
 DEFAULT_WEB_PORT = 8080
 ROOMS_PASSWORD_ENV = "ROOMAGENT_DEMO_ROOMS_PASSWORD"
 WEB_PASSWORD_ENV = "ROOMAGENT_DEMO_WEB_PASSWORD"
-# A held key (`hN`) stays down long enough for the keypad's hold time to pass.
-HOLD_SECONDS = 1.5
-TAP_SECONDS = 0.1
+# The demo's meeting behind button 2 has a host who admits the room (`admit` in the terminal).
+WAITING_ROOM_CODE = "123456789"
 # How long the demo waits for the simulator link and the virtual devices before its intro.
 SETTLE_SECONDS = 5.0
-# Agent events worth a line in the demo terminal (the rest is on the diagnostics page).
-SHOWN_EVENTS = ("action", "refused", "busy", "link", "online", "offline", "event", "error")
 
 
 def demo_config_text() -> str:
@@ -125,16 +123,19 @@ def pick_web_port(preferred: int = DEFAULT_WEB_PORT) -> int:
 
 
 def button_help(agent: RoomCore) -> list[str]:
-    """One line per panel button: what a tap and a hold do."""
+    """One line per panel button: what a tap and a hold do, and which keys are held down."""
     by_button: dict[int, dict[str, str]] = {}
     for row in describe_table(agent.table):
         if row["device"] == "panel":
             by_button.setdefault(row["button"], {})[row["on"]] = row["text"]
+    held = held_buttons(agent.table)
     lines = []
     for button, ons in sorted(by_button.items()):
         text = ons.get("press", "-")
+        if button in held:
+            text += f"   (held: p{button} starts it, r{button} stops it; h{button} for 1.5 s)"
         if "hold" in ons:
-            text += f"   (hold: {ons['hold']})"
+            text += f"   (hold, h{button}: {ons['hold']})"
         lines.append(f"  {button:>2}  {text}")
     return lines
 
@@ -167,18 +168,18 @@ def intro(agent: RoomCore, sim: RoomsSimulator, web_line: str, out: TextIO) -> N
     print("Keypad LEDs (lit while):", file=out)
     for line in led_help(agent):
         print(line, file=out)
+    print("Keys (type one and Enter):", file=out)
+    for line in key_help():
+        print(line, file=out)
     print(
-        "Type a button number and Enter to tap it; hN holds it, pN/rN press/release it;\n"
-        "s shows the room status, q (or Ctrl-C) quits. Panel LEDs and text appear below.",
+        "Type a button number and Enter to tap it. Panel LEDs and text appear below.",
         file=out,
         flush=True,
     )
 
 
-async def read_commands(
-    panel: PanelEmulator, agent: RoomCore, tg: TaskGroup, stop: Callable[[], None], out: TextIO
-) -> None:
-    """Terminal lines → keypad buttons. EOF (no terminal) ends reading, not the demo."""
+async def read_commands(terminal: DemoTerminal) -> None:
+    """Terminal lines → the terminal's keys. EOF (no terminal) ends reading, not the demo."""
     fd = sys.stdin.fileno()
     buffer = b""
     pollable = True
@@ -197,48 +198,10 @@ async def read_commands(
         buffer += chunk
         while b"\n" in buffer:
             raw, buffer = buffer.split(b"\n", 1)
-            command = raw.decode(errors="replace").strip().lower()
+            command = " ".join(raw.decode(errors="replace").strip().lower().split())
+            terminal.handle(command)
             if command in ("q", "quit", "exit"):
-                stop()
                 return
-            handle_command(command, panel, agent, tg, out)
-
-
-def handle_command(
-    command: str, panel: PanelEmulator, agent: RoomCore, tg: TaskGroup, out: TextIO
-) -> None:
-    if not command:
-        return
-    if command == "s":
-        status = agent.status()
-        devices = ", ".join(
-            f"{d['name']} {'online' if d['online'] else 'offline'}" for d in status["devices"]
-        )
-        meeting = status["meeting"]
-        print(
-            f"[status] room {status['room']['state']}; Rooms {status['rooms']['link']}; "
-            f"meeting {meeting['status']} {meeting['code'] or ''}; {devices}",
-            file=out,
-            flush=True,
-        )
-        return
-    kind, digits = (command[0], command[1:]) if command[0] in "hpr" else ("t", command)
-    if not digits.isdigit():
-        print(f"[demo] unknown input {command!r}: type e.g. 1, h3, p7, r7, s or q", file=out)
-        return
-    button = int(digits)
-    if kind == "p":
-        tg.start_soon(panel.press, button)
-    elif kind == "r":
-        tg.start_soon(panel.release, button)
-    else:
-        tg.start_soon(_press_for, panel, button, HOLD_SECONDS if kind == "h" else TAP_SECONDS)
-
-
-async def _press_for(panel: PanelEmulator, button: int, seconds: float) -> None:
-    await panel.press(button)
-    await anyio.sleep(seconds)
-    await panel.release(button)
 
 
 async def run_demo(duration: float | None = None, web_port: int | None = None) -> int:
@@ -252,6 +215,7 @@ async def run_demo(duration: float | None = None, web_port: int | None = None) -
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with virtual_room(rooms_password, web_port=port) as room:
             config, panel = room.config, room.panel
+            room.sim.waiting_room_codes.add(WAITING_ROOM_CODE)
             app = App(config, base_dir=Path("."))
             agent = app.core
             async with anyio.create_task_group() as tg:
@@ -261,10 +225,12 @@ async def run_demo(duration: float | None = None, web_port: int | None = None) -
                 intro(agent, room.sim, _web_line(app, config, web_password), out)
                 print(f"[panel] now: {panel_summary(panel)}", file=out, flush=True)
                 panel.on_change = lambda change: print(f"[panel] {change}", file=out, flush=True)
-                agent.watch(lambda update: _show_event(update, out))
                 stop = tg.cancel_scope.cancel
+                terminal = DemoTerminal(agent, room.sim, panel, room.camera, tg, out, stop)
+                agent.watch(terminal.on_update)
+                tg.start_soon(terminal.echo_camera)
                 if _stdin_usable():
-                    tg.start_soon(read_commands, panel, agent, tg, stop, out)
+                    tg.start_soon(read_commands, terminal)
                 if duration is not None:
                     tg.start_soon(_stop_after, duration, stop)
                 async for _ in signals:
@@ -272,12 +238,6 @@ async def run_demo(duration: float | None = None, web_port: int | None = None) -
                 stop()
     print("roomagent demo: stopped.", file=out, flush=True)
     return 0
-
-
-def _show_event(update: dict[str, Any], out: TextIO) -> None:
-    event = update.get("event")
-    if update.get("type") == "event" and event and event["kind"] in SHOWN_EVENTS:
-        print(f"[agent] {event['message']}", file=out, flush=True)
 
 
 def _web_line(app: App, config: AgentConfig, password: str) -> str:

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "roomagent.cli.control",
     "roomagent.cli.web",
     "roomagent.cli.scheduling",
+    "roomagent.cli.meetings",
     "roomagent.cli.schema",
     "roomagent.cli.fleet",
 )

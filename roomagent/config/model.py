@@ -139,12 +139,31 @@ class YunzhijiaSection(Section):
     open_id: str | None = Field(default=None, description="creator openid for bookings made here")
     no_show_release_minutes: int | None = Field(default=None, ge=1, le=240)
     timeout: float = Field(default=10.0, gt=0, le=120)
+    # A renewing token (getAccessToken) instead of the fixed token_env one: the secret's source.
+    secret_env: str | None = None
+    secret_file: Path | None = None
+    scope: Literal["resGroupSecret", "app", "team"] = "resGroupSecret"
+    app_id: str | None = None
+    resync_hours: float = Field(default=3, gt=0, le=48, description="full feed resync period")
 
     @model_validator(mode="after")
     def _room(self) -> YunzhijiaSection:
-        if not (self.room_name or self.room_id):
-            raise ValueError("set `room_name` or `room_id` so other rooms' bookings are ignored")
+        if not self.room_name:
+            # The feed's bookings carry roomName but no roomId, so an id alone matches nothing.
+            raise ValueError(
+                "set `room_name` (as Yunzhijia spells it) so other rooms' bookings are ignored:"
+                " the booking feed names rooms but carries no room id (`room_id` may stay; it"
+                " books the room)"
+                if self.room_id
+                else "set `room_name` so other rooms' bookings are ignored"
+            )
+        if self.scope != "resGroupSecret" and not self.app_id:
+            raise ValueError(f"scope {self.scope!r} needs `app_id`")
         return self
+
+    @property
+    def renews_token(self) -> bool:
+        return bool(self.secret_env or self.secret_file)
 
 
 class HuaweiSection(Section):
@@ -155,6 +174,17 @@ class HuaweiSection(Section):
     conference_token_file: Path | None = None
     vmr_id: str | None = None
     timeout: float = Field(default=10.0, gt=0, le=120)
+    # App ID authentication (recommended) or account authentication; else token_env is used.
+    app_id: str | None = None
+    app_key_env: str = "ROOMAGENT_HWM_APP_KEY"
+    app_key_file: Path | None = None
+    user_id: str | None = None
+    account: str | None = None
+    password_env: str = "ROOMAGENT_HWM_PASSWORD"
+    password_file: Path | None = None
+    # The chair (host) password that fetches a conference-control token for invites.
+    chair_password_env: str = "ROOMAGENT_HWM_CHAIR_PASSWORD"
+    chair_password_file: Path | None = None
 
 
 class QuanshiSection(Section):
@@ -162,6 +192,8 @@ class QuanshiSection(Section):
     token_env: str = "ROOMAGENT_QS_TOKEN"
     token_file: Path | None = None
     timeout: float = Field(default=10.0, gt=0, le=120)
+    # Hosts whose links in a booking are Quanshi join links (resolved for the page).
+    link_hosts: list[str] = Field(default_factory=lambda: ["quanshi.com", "qsh1.cn"])
 
 
 class CalendarSection(Section):

@@ -19,6 +19,7 @@ import anyio
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic.fields import FieldInfo
 
+from roomagent.control.cloud_actions import HuaweiInvite
 from roomagent.control.state import RoomState
 from roomagent.logsetup import register_secret
 from roomagent.rooms.errors import RoomsBadRequest
@@ -45,6 +46,11 @@ class ActionError(Exception):
 
 class ActionNotApplicable(ActionError):
     """Refused locally: the room is not in a state where the action makes sense."""
+
+
+class ActionNotConfigured(ActionNotApplicable):
+    """Refused locally because the room lacks a part the binding needs (no calendar): a
+    setup fault for the facilities engineer, where a plain not-applicable is a wrong press."""
 
 
 class ActionFailed(ActionError):
@@ -207,10 +213,11 @@ Action = Annotated[
     | CameraPower
     | CalendarBookNow
     | CalendarEndEarly
+    | HuaweiInvite
     | Delay,
     Field(discriminator="action"),
 ]
-ACTION_MODELS: dict[str, type[_Action]] = {
+ACTION_MODELS: dict[str, type[BaseModel]] = {
     typing.get_args(m.model_fields["action"].annotation)[0]: m
     for m in typing.get_args(typing.get_args(Action)[0])
 }
@@ -279,7 +286,12 @@ def param_problems(
         problems: list[tuple[tuple[str, ...], str]] = []
         params = [p for p in model.model_fields if p != "action"]
         for err in exc.errors():
-            key = str(err["loc"][0]) if err["loc"] else "action"
+            if not err["loc"]:  # a rule over several parameters (a model validator)
+                problems.append(
+                    (("action",), f"{name}: {err['msg'].removeprefix('Value error, ')}")
+                )
+                continue
+            key = str(err["loc"][0])
             field = model.model_fields.get(key)
             if err["type"] == "extra_forbidden":
                 allowed = ", ".join(params) or "none"
@@ -312,8 +324,8 @@ def parse_action(data: Mapping[str, Any]) -> Action:
 
 def not_applicable_reason(action: Action, state: RoomState, join_in_flight: bool) -> str | None:
     """Why the room cannot do `action` now (a short line for the panel), or None."""
-    if isinstance(action, CameraAction | CalendarAction | Delay):
-        return None  # the camera and the calendar do not need the Rooms client
+    if isinstance(action, CameraAction | CalendarAction | HuaweiInvite | Delay):
+        return None  # the camera, the calendar and the clouds do not need the Rooms client
     if state is RoomState.ROOMS_OFFLINE:
         return "Rooms client offline"
     if isinstance(action, JoinAction):
@@ -430,6 +442,8 @@ class ActionHost(Protocol):
 
     async def end_booking(self) -> str: ...
 
+    async def invite(self, action: HuaweiInvite) -> str: ...
+
 
 class ActionRunner:
     """Runs actions and macros against an ActionHost; one join at a time."""
@@ -460,6 +474,8 @@ class ActionRunner:
             return await self._join(action)
         if isinstance(action, CalendarAction):
             return await self._calendar(action)
+        if isinstance(action, HuaweiInvite):
+            return await self.host.invite(action)
         state = self.host.room_state()
         return await self.host.rooms_call(prepared_request(action, state))
 

@@ -24,6 +24,8 @@ from roomagent.config.model import AgentConfig
 from roomagent.control.actions import (
     ACTION_MODELS,
     ActionError,
+    ActionNotApplicable,
+    ActionNotConfigured,
     ActionRunner,
     ActionSuperseded,
     parse_action,
@@ -42,6 +44,7 @@ from roomagent.logsetup import scrub
 from roomagent.rooms import LinkState, RoomsChange, RoomsSession
 
 if TYPE_CHECKING:  # the calendar (and httpx under it) is imported only when configured
+    from roomagent.control.cloud_meetings import CloudMeetings
     from roomagent.scheduling.calendar import RoomCalendar
 
 log = logging.getLogger("roomagent.agent")
@@ -76,6 +79,7 @@ class RoomCore(CoreHost):
         self.devices: dict[str, Device] = {}
         self.panels: dict[str, PanelFeedback] = {}
         self.calendar: RoomCalendar | None = None
+        self.clouds: CloudMeetings | None = None  # set by the app when a cloud is configured
         self.table: dict[Key, Bound] = build_table(config.bindings)
         self.handler: ButtonHandler | None = None
         self.views = self._make_views()  # the page's virtual panels and PTZ pads
@@ -119,6 +123,8 @@ class RoomCore(CoreHost):
         if calendar is not None:
             calendar.watch(self._calendar_changed)
             tg.start_soon(self._calendar_ticker)
+        if self.clouds is not None:
+            self.clouds.watch(self._view_changed)
         self._view_changed()
 
     def _make_views(self) -> PanelsView:
@@ -315,12 +321,19 @@ class RoomCore(CoreHost):
         if error.where:
             fields["step"] = error.where
         message = f"button {button}: {where}: {error.message}"
+        # A press the room's state makes pointless ("Not in a meeting") is history, not the
+        # room's last error: nothing is wrong with the room (the page shows it "not done").
+        pointless = isinstance(error, ActionNotApplicable) and not isinstance(
+            error, ActionNotConfigured
+        )
+        if pointless:
+            fields["result"] = "not_applicable"
         self.record(
             device,
             "refused",
             message,
-            level=logging.WARNING,
-            error=f"{where}: {error.message}",
+            level=logging.INFO if pointless else logging.WARNING,
+            error=None if pointless else f"{where}: {error.message}",
             ok=False,
             reason=error.message,
             **fields,

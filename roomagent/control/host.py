@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from roomagent.control.actions import (
     ActionFailed,
-    ActionNotApplicable,
+    ActionNotConfigured,
     ActionRefused,
     ActionSuperseded,
     RoomsRequest,
@@ -20,6 +20,8 @@ from roomagent.logsetup import kv
 from roomagent.rooms import RoomsError, RoomsRefused, RoomsSession
 
 if TYPE_CHECKING:  # the calendar (and httpx under it) is imported only when configured
+    from roomagent.control.cloud_actions import HuaweiInvite
+    from roomagent.control.cloud_meetings import CloudMeetings
     from roomagent.scheduling.calendar import RoomCalendar
 
 log = logging.getLogger("roomagent.agent")
@@ -34,6 +36,7 @@ class CoreHost:
     session: RoomsSession | None
     devices: dict[str, Device]
     calendar: RoomCalendar | None
+    clouds: CloudMeetings | None
 
     def _view_changed(self) -> None:
         raise NotImplementedError
@@ -49,7 +52,10 @@ class CoreHost:
         calendar = self.calendar
         if calendar is None:
             return None
-        for booking in (calendar.current(), calendar.next()):
+        bookings = [calendar.current(), calendar.next()]
+        if self.clouds is not None:  # a Quanshi link's meeting may carry the code (or say why)
+            return self.clouds.join_target(bookings)
+        for booking in bookings:
             if booking is not None and booking.meeting_code:
                 return booking.meeting_code, booking.title
         return None
@@ -73,7 +79,7 @@ class CoreHost:
 
         calendar = self.calendar
         if calendar is None:
-            raise ActionNotApplicable(NO_CALENDAR)
+            raise ActionNotConfigured(NO_CALENDAR)
         try:
             if title:
                 await calendar.book_now(minutes, title)
@@ -89,12 +95,17 @@ class CoreHost:
 
         calendar = self.calendar
         if calendar is None:
-            raise ActionNotApplicable(NO_CALENDAR)
+            raise ActionNotConfigured(NO_CALENDAR)
         try:
             ended = await calendar.end_early()
         except CloudError as exc:
             raise ActionFailed(exc.message) from exc
         return f"Booking ended at {ended.end.astimezone():%H:%M}"
+
+    async def invite(self, action: HuaweiInvite) -> str:
+        if self.clouds is None:
+            raise ActionNotApplicable("Huawei Cloud Meeting is not configured")
+        return await self.clouds.invite(action)
 
     async def camera_command(self, camera: str, command: str, args: list[Any]) -> str:
         device = self.devices.get(camera)

@@ -125,6 +125,25 @@ class CalendarStatus(BaseModel):
     today: list[BookingInfo] = Field(default_factory=list)
     last_sync: datetime | None = Field(default=None, description="last successful sync")
     last_error: str | None = Field(default=None, description="why the last sync failed")
+    last_resync: dict[str, Any] | None = Field(
+        default=None, description="the last full read of the feed: {at, pages, s}"
+    )
+    token: dict[str, Any] | None = Field(
+        default=None,
+        description="the access token: {credential, renews, valid_until, renewals, last_error}",
+    )
+
+
+class CloudsStatus(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    huawei: bool = Field(default=False, description="Huawei Cloud Meeting is configured")
+    huawei_conference: dict[str, Any] | None = Field(
+        default=None, description="the conference this room booked that is in progress"
+    )
+    meeting_detail: dict[str, Any] | None = Field(
+        default=None, description="the Quanshi meeting behind the current (or next) booking"
+    )
 
 
 class RoomStatus(_Model):
@@ -137,6 +156,7 @@ class RoomStatus(_Model):
     meeting: MeetingStatusInfo
     devices: list[DeviceStatus] = Field(default_factory=list)
     calendar: CalendarStatus | None = None
+    clouds: CloudsStatus | None = None
     actions: dict[str, dict[str, int]] = Field(
         default_factory=dict,
         description="actions run since start: {action: {result: count}}, result one of "
@@ -193,6 +213,11 @@ class HistoryEvent(_Model):
     module: str | None = Field(default=None, description="a Rooms event's module, e.g. ZoomRoom")
     event: str | None = Field(
         default=None, description="a Rooms event's name, e.g. JoinMeetingCompleted"
+    )
+    result: str | None = Field(
+        default=None,
+        description="a refused press: not_applicable when the room's state made it pointless "
+        "(not the room's last error)",
     )
     command: str | None = Field(default=None, description="a device command sent from the API")
     args: list[Any] | None = Field(default=None, description="that command's arguments")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from roomagent import __version__
 from roomagent.control.model import (
     CalendarStatus,
+    CloudsStatus,
     DeviceStatus,
     KnownMeeting,
     MeetingState,
@@ -66,6 +67,12 @@ def calendar_status(calendar: Any) -> CalendarStatus | None:
     return CalendarStatus.model_validate(calendar.status())
 
 
+def clouds_status(core: RoomCore) -> CloudsStatus | None:
+    if core.clouds is None:
+        return None
+    return CloudsStatus.model_validate(core.clouds.status(core.calendar))
+
+
 def build_status(core: RoomCore, known: KnownMeeting | None) -> RoomStatus:
     session = core.session
     sections = {section.name: section for section in core.config.devices}
@@ -97,6 +104,7 @@ def build_status(core: RoomCore, known: KnownMeeting | None) -> RoomStatus:
         meeting=meeting_info(core, known),
         devices=devices,
         calendar=calendar_status(core.calendar),
+        clouds=clouds_status(core),
         actions={action: dict(results) for action, results in core.history.actions.items()},
         last_error=core.history.last_error,
         last_error_at=core.history.last_error_at,

@@ -162,17 +162,6 @@ def unwrap_status_envelope(provider: str, body: Any) -> Any:
     return body.get("result")
 
 
-def unwrap_result_envelope(provider: str, body: Any) -> Any:
-    """Huawei bookConf: `{result, reasonDesc, bookConfResult}`; result 0 is success."""
-    if not isinstance(body, Mapping):
-        raise CloudRefused(provider, "the reply was not a JSON object")
-    result = body.get("result", 0)
-    if result not in (0, "0", "HWM_SDKERR_SUCCESS"):
-        text = body.get("reasonDesc") or "request failed"
-        raise CloudRefused(provider, f"{text} (result {result})", code=result)
-    return body.get("bookConfResult")
-
-
 @dataclass(frozen=True)
 class Reply:
     status: int
@@ -244,14 +233,36 @@ class HttpEdge:
         headers: Mapping[str, str] | None = None,
     ) -> Reply:
         """POST JSON; retried (with backoff) only when `idempotent` and the failure is transient."""
+        return await self.request("POST", path, body, idempotent, params, headers)
+
+    async def get(
+        self,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Reply:
+        """GET (a read: retried on transient failures)."""
+        return await self.request("GET", path, None, True, params, headers)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        body: Any,
+        idempotent: bool,
+        params: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Reply:
         url = f"{self.base_url}/{path.lstrip('/')}" if path else self.base_url
+        content = {} if body is None else {"json": body}
         attempts = 1 + (self.read_retries if idempotent else 0)
         for attempt in range(1, attempts + 1):
             last = attempt == attempts
             started = time.perf_counter()
             try:
-                response = await self._client.post(
-                    url, json=body, params=dict(params or {}), headers=dict(headers or {})
+                response = await self._client.request(
+                    method, url, params=dict(params or {}), headers=dict(headers or {}), **content
                 )
             except httpx.TimeoutException:
                 self._log(path, attempt, "timeout", started)

@@ -1,17 +1,18 @@
-"""Huawei Cloud Meeting: book a meeting (bookConf model) and invite participants.
+"""Huawei Cloud Meeting: book through REST CreateMeeting, invite into a running conference.
 
-Sources: seeds/000 (the UI SDK's `bookConf`, Chinese) and seeds/004 (REST "invite
-participants", Spanish). The SDK has no wire format of its own, so booking goes over the REST
-API with the same parameter model — an [assumption] of the spec, kept in `WIRE` below.
-The SDK's sample code writes `startTime`, its parameter table `startTimeStamp`; we send the
-table's name (the spec's reading) from the one mapping in `WIRE`.
+Sources: seeds/000 (the UI SDK's `bookConf`: its rules are kept as local validation, so an
+invalid booking never reaches the server) and seeds/004 (REST "invite participants"). The
+SDK's field names are not the REST API's: the body is built in `MeetingRequest.wire()` from
+the spec's CreateMeeting table (startTime "yyyy-MM-dd HH:mm" UTC, length, subject,
+mediaTypes, attendees, vmrID, confConfigInfo). The reply is a JSON array of ConferenceInfo.
+Credentials: huawei_auth.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -19,40 +20,28 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from roomagent.config.model import HuaweiSection
 from roomagent.logsetup import kv, register_secret
-from roomagent.scheduling.http import (
-    CloudAuthError,
-    CloudError,
-    CloudRefused,
-    CloudValidationError,
-    EdgeClient,
-    Reply,
-    load_token,
-    to_seconds,
-    unwrap_result_envelope,
+from roomagent.scheduling.http import CloudRefused, CloudValidationError, EdgeClient
+from roomagent.scheduling.huawei_auth import (
+    PROVIDER,
+    ControlTokens,
+    raise_for_status,
+    token_source,
 )
+from roomagent.scheduling.tokens import TokenRejected, TokenSource, call_with_token
 
 log = logging.getLogger("roomagent.scheduling.huawei")
 
-PROVIDER = "Huawei Cloud Meeting"
+CREATE_PATH = "v1/mmc/management/conferences"
+INVITE_PATH = "v1/mmc/control/conferences/participants"
+ACCESS_HEADER = "X-Access-Token"
+CONTROL_HEADER = "X-Conference-Authorization"
+WIRE_TIME = "%Y-%m-%d %H:%M"  # CreateMeeting's startTime, in UTC
 
+LENGTH_MIN, LENGTH_MAX, LENGTH_DEFAULT = 15, 1440, 30
+SUBJECT_MAX = 128
+MEDIA_TYPES = ("HDVideo", "Voice", "Data")  # one of the first two is required
 
-@dataclass(frozen=True)
-class _Wire:
-    """[assumption] Everything about the REST mapping that the seeds do not pin down."""
-
-    book_path: str = "v1/mmc/management/conferences"
-    book_token_header: str = "X-Access-Token"
-    start_field: str = "startTimeStamp"  # the SDK sample says `startTime`; see module docstring
-    invite_path: str = "v1/mmc/control/conferences/participants"  # seed 004
-    invite_token_header: str = "X-Conference-Authorization"  # seed 004
-
-
-WIRE = _Wire()
-
-CONF_LEN_MIN, CONF_LEN_MAX, CONF_LEN_DEFAULT = 15, 1440, 30
-OPEN_CUSTOM_PARA_MAX = 64
-
-# Invite attendee field limits (seed 004, table 3).
+# Attendee field limits (seed 004, table 3).
 ATTENDEE_LIMITS = {
     "name": 96,
     "phone": 127,
@@ -64,97 +53,18 @@ ATTENDEE_LIMITS = {
     "deptName": 128,
 }
 MAX_INVITEES = 100  # [assumption] a sane cap per request; the seed names none
-
-# HTTP status → what it means to a person (seed 004, table 4).
-STATUS_MEANING = {
-    400: "invalid parameters",
-    401: "authentication missing or failed",
-    403: "no permission",
-    500: "server error",
-}
-# Error-code families (seed 004: codes starting MMC or USG; see Huawei's API error centre).
-CODE_FAMILY = {
-    "MMC": "meeting management/control",
-    "USG": "user/authentication gateway",
-}
+NO_NOTIFY_NOTE = (
+    "only email/sms was given for {name}: Huawei sends no notification to people invited "
+    "during a meeting, so they are not called or told"
+)
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-class BookAttendee(_Model):
-    """HWMOpenAttendeeBaseInfoModel (seed 000)."""
-
-    number: str | None = None
-    name: str | None = None
-    account_id: str | None = Field(default=None, alias="accountId")
-    is_self: bool | None = Field(default=None, alias="isSelf")
-    third_account: str | None = Field(default=None, alias="thirdAccount")
-    user_uuid: str | None = Field(default=None, alias="userUuid")
-
-
-class ConfCommonParam(_Model):
-    subject: str
-    conf_media_type: Literal["audio", "video"] = Field(default="video", alias="confMediaType")
-    attendees: list[BookAttendee] = Field(default_factory=list)
-    record_mode: int | None = Field(default=None, alias="recordMode")
-    conf_allow_join_user: int | None = Field(default=None, alias="confAllowJoinUser")
-    support_watermark: bool | None = Field(default=None, alias="supportWatermark")
-    is_guest_join_conf_without_pwd: bool | None = Field(
-        default=None, alias="isGuestJoinConfWithoutPwd"
-    )
-    guest_pwd: str | None = Field(default=None, alias="guestPwd")
-    is_send_email: bool | None = Field(default=None, alias="isSendEmail")
-    vmr_id: str | None = Field(default=None, alias="vmrId")
-
-
-class BookConfParam(_Model):
-    """HWMOpenBookConfParamModel (seed 000); `kind` is local: it decides whether vmrId is
-    required ("个人会议或者云会议室的时候要传入vmrId")."""
-
-    start: datetime
-    conf_len: int = Field(default=CONF_LEN_DEFAULT, alias="confLen")
-    conf_common_param: ConfCommonParam = Field(alias="confCommonParam")
-    is_send_calendar_notify: bool = Field(default=False, alias="isSendCalendarNotify")
-    allow_guest_start_conf: bool = Field(default=False, alias="allowGuestStartConf")
-    allow_guest_start_conf_time: int = Field(default=0, alias="allowGuestStartConfTime")
-    open_custom_para: str | None = Field(default=None, alias="openCustomPara")
-    kind: Literal["normal", "personal", "cloud_room"] = "normal"
-
-    def problems(self, now: datetime | None = None) -> list[str]:
-        """Every documented rule this booking breaks, as sentences (empty when valid)."""
-        now = now or datetime.now(UTC)
-        rules = []
-        if self.start.tzinfo is None:
-            rules.append("startTimeStamp: the start time needs a timezone")
-        elif self.start <= now:
-            rules.append("startTimeStamp: the start must be later than now")
-        if not CONF_LEN_MIN <= self.conf_len <= CONF_LEN_MAX:
-            rules.append(
-                f"confLen: length must be {CONF_LEN_MIN}..{CONF_LEN_MAX} minutes "
-                f"(got {self.conf_len})"
-            )
-        if not self.conf_common_param.subject.strip():
-            rules.append("confCommonParam.subject: a subject is required")
-        if self.kind != "normal" and not self.conf_common_param.vmr_id:
-            rules.append(f"vmrId: required for a {self.kind.replace('_', ' ')} meeting")
-        if self.open_custom_para is not None and len(self.open_custom_para) > OPEN_CUSTOM_PARA_MAX:
-            rules.append(
-                f"openCustomPara: at most {OPEN_CUSTOM_PARA_MAX} characters "
-                f"(got {len(self.open_custom_para)})"
-            )
-        if self.allow_guest_start_conf_time < 0:
-            rules.append("allowGuestStartConfTime: minutes must be 0 (any time) or more")
-        return rules
-
-    def wire(self) -> dict[str, Any]:
-        body = self.model_dump(by_alias=True, exclude_none=True, exclude={"start", "kind"})
-        return {WIRE.start_field: to_seconds(self.start), **body}
-
-
-class InviteAttendee(_Model):
-    """The attendee of seed 004's invite request."""
+class Attendee(_Model):
+    """Seed 004's attendee (also CreateMeeting's attendees)."""
 
     name: str
     phone: str | None = None
@@ -171,12 +81,19 @@ class InviteAttendee(_Model):
     dept_uuid: str | None = Field(default=None, alias="deptUUID")
     dept_name: str | None = Field(default=None, alias="deptName")
 
-    def problems(self, index: int) -> list[str]:
-        where = f"attendees[{index}]"
-        wire = self.model_dump(by_alias=True, exclude_none=True)
-        rules = []
-        if not self.name.strip():
-            rules.append(f"{where}.name: a name is required")
+    @classmethod
+    def invitee(
+        cls, name: str, phone: str | None, email: str | None, sms: str | None, host: bool
+    ) -> Attendee:
+        """Someone invited by a person (CLI, page): reached one of three ways."""
+        return cls(name=name, phone=phone, email=email, sms=sms, role=1 if host else 0)
+
+    def wire(self) -> dict[str, Any]:
+        return self.model_dump(by_alias=True, exclude_none=True)
+
+    def problems(self, where: str) -> list[str]:
+        wire = self.wire()
+        rules = [] if self.name.strip() else [f"{where}.name: a name is required"]
         for key, limit in ATTENDEE_LIMITS.items():
             value = wire.get(key)
             if isinstance(value, str) and len(value) > limit:
@@ -185,99 +102,203 @@ class InviteAttendee(_Model):
             rules.append(f"{where}: give at least one of phone, email or sms")
         return rules
 
+    @property
+    def notified_only(self) -> bool:
+        """No phone: the invite only reaches email/sms, which are not sent mid-meeting."""
+        return not self.phone and bool(self.email or self.sms)
 
-_SECRET_KEY_PARTS = ("pwd", "passwd", "password", "pcode", "token")
+
+class MeetingRequest(_Model):
+    """What the agent books; `kind` decides whether vmrID is required (seed 000:
+    个人会议或者云会议室的时候要传入vmrId)."""
+
+    start: datetime
+    length: int = LENGTH_DEFAULT
+    subject: str
+    media_types: str = "HDVideo"
+    attendees: list[Attendee] = Field(default_factory=list)
+    kind: Literal["normal", "personal", "cloud_room"] = "normal"
+    vmr_id: str | None = None
+    send_notify: bool = False
+    send_sms: bool = False
+    send_calendar: bool = False  # the seed's isSendCalendarNotify
+    guest_free_password: bool | None = None
+    allow_guest_start: bool | None = None  # the seed's allowGuestStartConf
+
+    def problems(self, now: datetime | None = None) -> list[str]:
+        """Every documented rule this booking breaks, as sentences (empty when valid)."""
+        now = now or datetime.now(UTC)
+        rules = []
+        if self.start.tzinfo is None:
+            rules.append("startTime: the start time needs a timezone")
+        elif self.start.replace(second=0, microsecond=0) <= now:
+            # Sent to the minute; without a future start the meeting would begin at once.
+            rules.append("startTime: the start must be later than now")
+        if not LENGTH_MIN <= self.length <= LENGTH_MAX:
+            rules.append(f"length: must be {LENGTH_MIN}..{LENGTH_MAX} minutes (got {self.length})")
+        if not self.subject.strip():
+            rules.append("subject: a subject is required")
+        elif len(self.subject) > SUBJECT_MAX:
+            rules.append(f"subject: at most {SUBJECT_MAX} characters (got {len(self.subject)})")
+        media = [m.strip() for m in self.media_types.split(",")]
+        unknown = [m for m in media if m not in MEDIA_TYPES]
+        if unknown or not {"HDVideo", "Voice"} & set(media):
+            rules.append('mediaTypes: "HDVideo" or "Voice", optionally with ",Data"')
+        if self.kind != "normal" and not (self.vmr_id or "").strip():
+            rules.append(f"vmrID: required for a {self.kind.replace('_', ' ')} meeting")
+        for index, attendee in enumerate(self.attendees):
+            rules.extend(attendee.problems(f"attendees[{index}]"))
+        return rules
+
+    def wire(self) -> dict[str, Any]:
+        config: dict[str, Any] = {
+            "isSendNotify": self.send_notify,
+            "isSendSms": self.send_sms,
+            "isSendCalendar": self.send_calendar,
+        }
+        if self.guest_free_password is not None:
+            config["isGuestFreePwd"] = self.guest_free_password
+        if self.allow_guest_start is not None:
+            config["allowGuestStartConf"] = self.allow_guest_start
+        body: dict[str, Any] = {
+            "startTime": self.start.astimezone(UTC).strftime(WIRE_TIME),
+            "length": self.length,
+            "subject": self.subject,
+            "mediaTypes": self.media_types,
+            "attendees": [a.wire() for a in self.attendees],
+            "confConfigInfo": config,
+        }
+        if self.kind != "normal":
+            body["vmrFlag"] = 1
+            body["vmrID"] = self.vmr_id
+        return body
+
+
+def _wire_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.strptime(value.strip(), WIRE_TIME).replace(tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)
-class BookedConference:
-    conference_id: str | None
-    detail: dict[str, Any]  # bookConfResult as sent; may hold chair/guest passwords
+class Conference:
+    """A booked conference as people may see it: no password, no chair link."""
+
+    conference_id: str
+    subject: str | None
+    start: datetime | None
+    end: datetime | None
+    state: str | None
+    guest_join_link: str | None
+
+    @classmethod
+    def from_info(cls, info: Mapping[str, Any]) -> Conference:
+        for entry in info.get("passwordEntry") or []:
+            if isinstance(entry, Mapping) and isinstance(entry.get("password"), str):
+                register_secret(entry["password"])
+        if isinstance(info.get("chairJoinUri"), str):
+            register_secret(info["chairJoinUri"])
+        conf_id = info.get("conferenceID")
+        if not conf_id:
+            raise CloudRefused(PROVIDER, "CreateMeeting returned no conferenceID")
+        return cls(
+            conference_id=str(conf_id),
+            subject=info.get("subject"),
+            start=_wire_time(info.get("startTime")),
+            end=_wire_time(info.get("endTime")),
+            state=info.get("conferenceState"),
+            guest_join_link=info.get("guestJoinUri"),
+        )
 
     def as_dict(self) -> dict[str, Any]:
-        """For people: password-like fields masked as "***"."""
-        shown = {
-            k: "***" if any(p in k.lower() for p in _SECRET_KEY_PARTS) and v else v
-            for k, v in self.detail.items()
+        return {
+            "conference_id": self.conference_id,
+            "subject": self.subject,
+            "start": self.start.isoformat() if self.start else None,
+            "end": self.end.isoformat() if self.end else None,
+            "state": self.state,
+            "guest_join_link": self.guest_join_link,
         }
-        return {"conference_id": self.conference_id, **shown}
+
+
+@dataclass
+class InviteResult:
+    conference_id: str
+    invited: list[str]
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"conference_id": self.conference_id, "invited": self.invited, "notes": self.notes}
 
 
 class HuaweiClient(EdgeClient):
-    def __init__(self, section: HuaweiSection, *, timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        section: HuaweiSection,
+        *,
+        timeout: float | None = None,
+        tokens: TokenSource | None = None,
+    ) -> None:
         self.section = section
         super().__init__(PROVIDER, section.base_url, timeout or section.timeout)
+        self.tokens = tokens or token_source(section)
+        self.control = ControlTokens(section, self._edge)
 
-    async def book(self, param: BookConfParam, now: datetime | None = None) -> BookedConference:
-        """Validate, then book; CloudValidationError (nothing sent) names the broken rules."""
-        rules = param.problems(now)
+    async def book(self, request: MeetingRequest, now: datetime | None = None) -> Conference:
+        """Validate, then CreateMeeting; CloudValidationError (nothing sent) names the rules."""
+        rules = request.problems(now)
         if rules:
             raise CloudValidationError(PROVIDER, rules)
-        if param.conf_common_param.guest_pwd:
-            register_secret(param.conf_common_param.guest_pwd)
-        token = load_token(PROVIDER, self.section.token_env, self.section.token_file)
-        reply = await self._edge.post(
-            WIRE.book_path,
-            param.wire(),
-            idempotent=False,
-            headers={WIRE.book_token_header: token},
-        )
-        _raise_for_status(reply)
-        result = unwrap_result_envelope(PROVIDER, reply.body)
-        detail = dict(result) if isinstance(result, Mapping) else {}
-        for key, value in detail.items():
-            if any(p in key.lower() for p in _SECRET_KEY_PARTS) and isinstance(value, str):
-                register_secret(value)
-        conf_id = detail.get("conferenceID") or detail.get("confId") or detail.get("conferenceId")
-        log.info("meeting booked", extra=kv(conference_id=conf_id))
-        return BookedConference(str(conf_id) if conf_id else None, detail)
+        body = request.wire()
 
-    async def invite(self, conference_id: str, attendees: list[InviteAttendee]) -> None:
-        """Bring people/rooms into a running conference (seed 004)."""
+        async def create(token: str) -> Any:
+            reply = await self._edge.post(
+                CREATE_PATH, body, idempotent=False, headers={ACCESS_HEADER: token}
+            )
+            raise_for_status(reply)
+            return reply.body
+
+        result = await call_with_token(self.tokens, create)
+        infos = result if isinstance(result, list) else [result]  # documented: an array
+        first = infos[0] if infos and isinstance(infos[0], Mapping) else None
+        if first is None:
+            raise CloudRefused(PROVIDER, "CreateMeeting returned no ConferenceInfo")
+        conference = Conference.from_info(first)
+        log.info("meeting booked", extra=kv(conference_id=conference.conference_id))
+        return conference
+
+    async def invite(self, conference_id: str, attendees: list[Attendee]) -> InviteResult:
+        """Bring people/rooms into a running conference (seed 004) with a control token."""
         rules = [] if conference_id.strip() else ["conferenceID: required"]
         if not attendees:
             rules.append("attendees: invite at least one")
         if len(attendees) > MAX_INVITEES:
             rules.append(f"attendees: at most {MAX_INVITEES} per request")
         for index, attendee in enumerate(attendees):
-            rules.extend(attendee.problems(index))
+            rules.extend(attendee.problems(f"attendees[{index}]"))
         if rules:
             raise CloudValidationError(PROVIDER, rules)
-        token = load_token(
-            PROVIDER,
-            self.section.conference_token_env,
-            self.section.conference_token_file,
-            what="conference control token",
-        )
-        body = {"attendees": [a.model_dump(by_alias=True, exclude_none=True) for a in attendees]}
-        reply = await self._edge.post(
-            WIRE.invite_path,
-            body,
-            idempotent=False,
-            params={"conferenceID": conference_id},
-            headers={WIRE.invite_token_header: token},
-        )
-        _raise_for_status(reply)
-
-
-def _raise_for_status(reply: Reply) -> None:
-    if 200 <= reply.status < 300:
-        return
-    raise error_for(reply)
-
-
-def error_for(reply: Reply) -> CloudError:
-    """400/401/403/500 and MMC/USG codes as a readable error."""
-    body = reply.body if isinstance(reply.body, Mapping) else {}
-    code = str(body.get("error_code") or body.get("errorCode") or body.get("code") or "")
-    message = str(body.get("error_msg") or body.get("errorMsg") or body.get("message") or "")
-    meaning = STATUS_MEANING.get(reply.status, f"HTTP {reply.status}")
-    text = f"{meaning} (HTTP {reply.status})"
-    if code:
-        family = CODE_FAMILY.get(code.split(".")[0].upper()[:3])
-        text += f", {family + ' ' if family else ''}error {code}"
-    if message:
-        text += f": {message[:200]}"
-    if reply.status in (401, 403):
-        return CloudAuthError(PROVIDER, text)
-    return CloudRefused(PROVIDER, text, code=code or None, status=reply.status)
+        body = {"attendees": [a.wire() for a in attendees]}
+        for attempt in (1, 2):
+            token = await self.control.token(conference_id)
+            reply = await self._edge.post(
+                INVITE_PATH,
+                body,
+                idempotent=False,
+                params={"conferenceID": conference_id},
+                headers={CONTROL_HEADER: token},
+            )
+            try:
+                raise_for_status(reply)
+            except TokenRejected:
+                self.control.invalidate(conference_id)  # expired (30 min): fetch a new one
+                if attempt == 2:
+                    raise
+                continue
+            break
+        notes = [NO_NOTIFY_NOTE.format(name=a.name) for a in attendees if a.notified_only]
+        log.info("invited", extra=kv(conference_id=conference_id, count=len(attendees)))
+        return InviteResult(conference_id, [a.name for a in attendees], notes)

@@ -1,7 +1,9 @@
 """Quanshi (G-Net): resolve an attendee join link to its meeting (seed 002, Chinese).
 
-The models are tolerant, as the seed's own example demands: ids arrive as numbers or strings
-(`eventId` 566390 though the table says string), times as unix seconds or digit strings,
+The models are tolerant, as the seed's own example demands: `result` is an array in the
+example but a JSON string in the table (both parsed); ids arrive as numbers or strings
+(`eventId` 566390 though the table says string); times as unix seconds, digit strings or
+formatted date-time strings (the table types them as string; naive ones are in `timezone`);
 lists as `[]` or `null` (`detailHouseList: null`), and the detail list's approval field is
 `ApplyStatus` in the table but `ApprovalStatus` in the example — both are read.
 Passcodes (pcode1/pcode2, livePullPwd, the watchword) are kept as SecretStr and masked.
@@ -9,11 +11,21 @@ Passcodes (pcode1/pcode2, livePullPwd, the watchword) are kept as SecretStr and 
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
-from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, SecretStr
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    model_validator,
+)
 
 from roomagent.config.model import QuanshiSection
 from roomagent.logsetup import register_secret
@@ -33,6 +45,7 @@ PROVIDER = "Quanshi"
 # pages pass the credential in an HTTP header named `token`; we do the same.
 TOKEN_HEADER = "token"
 
+DEFAULT_ZONE = "Asia/Shanghai"  # [assumption] for a naive formatted time without `timezone`
 STATUS_NAMES = {0: "cancelled", 1: "created", 4: "ended"}
 APPROVAL_NAMES = {0: "pending", 1: "rejected", 2: "approved", 3: "room cancelled"}
 ATTENDEE_STATUS = {"W": "confirmed", "A": "accepted", "R": "declined"}
@@ -60,6 +73,40 @@ def _list(value: Any) -> Any:
 
 def _seconds(value: Any) -> Any:
     return None if value in (None, "", 0, "0") else from_seconds(value)
+
+
+def _formatted_time(value: Any, zone: str | None) -> Any:
+    """A formatted date-time string ("2022-06-07 21:30:00", ISO 8601) as an aware datetime;
+    a naive one is in the meeting's `timezone` (the seed's example: Asia/Shanghai)."""
+    if not isinstance(value, str) or not value.strip() or value.strip().lstrip("-").isdigit():
+        return value
+    text = value.strip().replace("/", "-")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return value  # left for the field's validator to reject with its own words
+    if moment.tzinfo is None:
+        try:
+            moment = moment.replace(tzinfo=ZoneInfo(zone or DEFAULT_ZONE))
+        except (ZoneInfoNotFoundError, ValueError):
+            moment = moment.replace(tzinfo=ZoneInfo(DEFAULT_ZONE))
+    return moment
+
+
+def parse_result(result: Any) -> list[Any]:
+    """`result` as the list of conferences: the seed's table types it as a JSON string, its
+    example shows an array; a single object is taken as a list of one."""
+    if isinstance(result, str):
+        text = result.strip()
+        if not text:
+            return []
+        try:
+            result = json.loads(text)
+        except ValueError:
+            raise CloudRefused(PROVIDER, "the result string is not JSON") from None
+    if isinstance(result, list):
+        return result
+    return [result] if result else []
 
 
 Text = Annotated[str | None, BeforeValidator(_text)]
@@ -173,6 +220,17 @@ class QuanshiMeeting(_Tolerant):
         default_factory=list, alias="detailHouseList"
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _times(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            zone = data.get("timezone") if isinstance(data.get("timezone"), str) else None
+            data = dict(data)
+            for key in ("startTime", "endTime"):
+                if key in data:
+                    data[key] = _formatted_time(data[key], zone)
+        return data
+
     def register_secrets(self) -> None:
         for secret in (
             self.host_passcode,
@@ -258,8 +316,7 @@ class QuanshiClient(EdgeClient):
         if not (isinstance(reply.body, dict) and "status" in reply.body):
             error = http_status_error(PROVIDER, reply)
             raise error or CloudRefused(PROVIDER, "unexpected reply (no status field)")
-        result = unwrap_status_envelope(PROVIDER, reply.body)
-        items = result if isinstance(result, list) else [result] if result else []
+        items = parse_result(unwrap_status_envelope(PROVIDER, reply.body))
         if not items:
             raise CloudRefused(PROVIDER, "no meeting found for this join link")
         meeting = parse_reply(PROVIDER, QuanshiMeeting, items[0])

@@ -5,12 +5,14 @@ examples win:
 - `lastTime` is sent as a string of milliseconds ("1538064000000"), as in the feed examples;
 - batchModify sends `repeat` as a string ("1"), as in its example (repeatMeeting uses an int);
 - `error` may be "" or null on success; both are accepted.
-Every call carries the OAuth2 token as `?accessToken=` (the seed: 作为url参数).
+Every call carries the OAuth2 token as `?accessToken=` (the seed: 作为url参数); a call whose
+token is rejected renews it once and is sent again (yunzhijia_auth).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
@@ -23,15 +25,13 @@ from roomagent.scheduling.http import (
     CloudRefused,
     CloudValidationError,
     EdgeClient,
-    Reply,
     from_millis,
-    http_status_error,
-    load_token,
     opt_millis,
     parse_reply,
     to_millis,
-    unwrap_success_envelope,
 )
+from roomagent.scheduling.tokens import FixedToken, TokenSource, call_with_token
+from roomagent.scheduling.yunzhijia_auth import token_source, unwrap
 
 log = logging.getLogger("roomagent.scheduling.yunzhijia")
 M = TypeVar("M", bound=BaseModel)
@@ -40,6 +40,7 @@ FEED_PATH = "api/roomBook/third"
 MEETING_PATH = "gateway/cloudwork/meeting"
 TOKEN_PARAM = "accessToken"
 DEFAULT_PAGE_SIZE = 50
+MAX_PAGES = 200  # a feed that keeps returning full pages is cut off rather than looping forever
 
 Millis = Annotated[datetime, BeforeValidator(from_millis)]
 OptMillis = Annotated[datetime | None, BeforeValidator(opt_millis)]
@@ -248,19 +249,28 @@ class Meeting(_Wire):
 class YunzhijiaClient(EdgeClient):
     """Feed and meeting calls. Reads retry on transient failures; writes never do."""
 
-    def __init__(self, section: YunzhijiaSection, *, timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        section: YunzhijiaSection,
+        *,
+        timeout: float | None = None,
+        tokens: TokenSource | None = None,
+    ) -> None:
         self.section = section
-        self._token = load_token(PROVIDER, section.token_env, section.token_file)
+        self.tokens = tokens or token_source(section)
+        if isinstance(self.tokens, FixedToken):
+            self.tokens.load()  # a missing fixed token is a setup error: say so at once
         super().__init__(PROVIDER, section.base_url, timeout or section.timeout)
         # Creators we know (from create/queryByDay): lets "only the creator cancels" be
         # checked before sending.
         self._creators: dict[str, str] = {}
 
     async def _call(self, path: str, body: dict[str, Any], *, read: bool) -> Any:
-        reply = await self._edge.post(
-            path, body, idempotent=read, params={TOKEN_PARAM: self._token}
-        )
-        return _unwrap(reply)
+        async def send(token: str) -> Any:
+            reply = await self._edge.post(path, body, idempotent=read, params={TOKEN_PARAM: token})
+            return unwrap(reply)
+
+        return await call_with_token(self.tokens, send)
 
     # feed -------------------------------------------------------------------------------
 
@@ -308,6 +318,7 @@ class YunzhijiaClient(EdgeClient):
         page_index: int = 1,
         page_size: int = DEFAULT_PAGE_SIZE,
     ) -> list[FreeRoom]:
+        """One page of free rooms (`all_free_rooms` pages on)."""
         _check([*([] if end > start else ["endTime must be after startTime"])])
         body = {
             "openId": open_id,
@@ -318,6 +329,18 @@ class YunzhijiaClient(EdgeClient):
         }
         data = await self._call(f"{FEED_PATH}/freeRooms", body, read=True)
         return [_parse(FreeRoom, item) for item in data or []]
+
+    async def all_free_rooms(
+        self, open_id: str, start: datetime, end: datetime, page_size: int = DEFAULT_PAGE_SIZE
+    ) -> AsyncIterator[FreeRoom]:
+        """Every free room, page by page until a short page (a workspace can have more than
+        one page of them); the caller may stop early once it found its room."""
+        for page_index in range(1, MAX_PAGES + 1):
+            page = await self.free_rooms(open_id, start, end, page_index, page_size)
+            for room in page:
+                yield room
+            if len(page) < page_size:
+                return
 
     async def get_actors(self, order_id: str) -> list[Actor]:
         _check([] if order_id else ["orderId is required"])
@@ -394,15 +417,6 @@ class YunzhijiaClient(EdgeClient):
         if creator is not None and creator != openid:
             rules.append(f"only the meeting's creator may {verb} it (openid differs)")
         return rules
-
-
-def _unwrap(reply: Reply) -> Any:
-    if isinstance(reply.body, dict) and ("success" in reply.body or "errorCode" in reply.body):
-        return unwrap_success_envelope(PROVIDER, reply.body)
-    error = http_status_error(PROVIDER, reply)
-    if error is not None:
-        raise error
-    raise CloudRefused(PROVIDER, f"unexpected reply (HTTP {reply.status}, no envelope)")
 
 
 def _check(rules: list[str]) -> None:

@@ -62,6 +62,7 @@ def room_status(
         },
         "devices": devices,
         "calendar": None,
+        "clouds": None,  # no cloud meetings configured
         "actions": {},
         "panels": [],  # the page's keypad view: optional, empty as for a room without one
         "cameras": [],

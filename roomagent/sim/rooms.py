@@ -267,6 +267,17 @@ class RoomsSimulator:
         self._generation += 1
         await self._close(abort=True)
 
+    @property
+    def listening(self) -> bool:
+        return self._server is not None
+
+    async def listen_again(self) -> None:
+        """After kill(): listen on the same port again with the state kept (the client
+        restarted while the meeting went on). The demo's "rooms start"."""
+        if self._server is None:
+            self._stalled = False
+            await self._listen()
+
     async def restart(self) -> None:
         """Die and come back on the same port with fresh state (no subscriptions)."""
         await self.kill()

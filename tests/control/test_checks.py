@@ -29,7 +29,8 @@ profile = "sony-visca"
 ALLOWED_ACTIONS = (
     "meeting.start, meeting.join, meeting.join_next, meeting.leave, meeting.dissolve, "
     "meeting.leave_waiting_room, meeting.layout, camera.preset, camera.move, camera.zoom, "
-    "camera.stop, camera.home, camera.power, calendar.book_now, calendar.end_early, delay"
+    "camera.stop, camera.home, camera.power, calendar.book_now, calendar.end_early, "
+    "huawei.invite, delay"
 )
 
 

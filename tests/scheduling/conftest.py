@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,7 +15,22 @@ YZJ_TOKEN = "yzj-SECRET-token-4711"
 HWM_TOKEN = "hwm-SECRET-token-0815"
 HWM_CONF_TOKEN = "hwm-SECRET-conf-4242"
 QS_TOKEN = "qs-SECRET-token-1234"
+YZJ_SECRET = "yzj-SECRET-resgroup-7788"
+HWM_APP_ID = "hwm-app-0001"
+HWM_APP_KEY = "hwm-SECRET-appkey-5151"
+HWM_PASSWORD = "hwm-SECRET-password-6262"
+HWM_CHAIR = "chair-SECRET-9090"
 ROOM = "23F会议室"
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    # main() installs its own stdout log handler; put the test runner's back afterwards.
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture
@@ -29,17 +45,28 @@ def tokens(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ROOMAGENT_HWM_TOKEN", HWM_TOKEN)
     monkeypatch.setenv("ROOMAGENT_HWM_CONF_TOKEN", HWM_CONF_TOKEN)
     monkeypatch.setenv("ROOMAGENT_QS_TOKEN", QS_TOKEN)
+    monkeypatch.setenv("ROOMAGENT_YZJ_SECRET", YZJ_SECRET)
+    monkeypatch.setenv("ROOMAGENT_HWM_APP_KEY", HWM_APP_KEY)
+    monkeypatch.setenv("ROOMAGENT_HWM_PASSWORD", HWM_PASSWORD)
+    monkeypatch.setenv("ROOMAGENT_HWM_CHAIR_PASSWORD", HWM_CHAIR)
 
 
 @pytest.fixture
 def yzj_cloud() -> Iterator[YunzhijiaCloud]:
-    with YunzhijiaCloud(YZJ_TOKEN) as cloud:
+    with YunzhijiaCloud(YZJ_TOKEN, secret=YZJ_SECRET) as cloud:
         yield cloud  # type: ignore[misc]
 
 
 @pytest.fixture
 def hwm_cloud() -> Iterator[HuaweiCloud]:
-    with HuaweiCloud(HWM_TOKEN, HWM_CONF_TOKEN) as cloud:
+    with HuaweiCloud(
+        HWM_TOKEN,
+        HWM_CONF_TOKEN,
+        app_id=HWM_APP_ID,
+        app_key=HWM_APP_KEY,
+        password=HWM_PASSWORD,
+        chair_password=HWM_CHAIR,
+    ) as cloud:
         yield cloud  # type: ignore[misc]
 
 
@@ -57,6 +84,12 @@ def yzj_section(yzj_cloud: YunzhijiaCloud, tokens: None) -> YunzhijiaSection:
 @pytest.fixture
 def hwm_section(hwm_cloud: HuaweiCloud, tokens: None) -> HuaweiSection:
     return HuaweiSection(base_url=hwm_cloud.url, timeout=0.5)
+
+
+@pytest.fixture
+def hwm_app_section(hwm_cloud: HuaweiCloud, tokens: None) -> HuaweiSection:
+    """App ID authentication (the recommended way): the token renews itself."""
+    return HuaweiSection(base_url=hwm_cloud.url, timeout=0.5, app_id=HWM_APP_ID)
 
 
 @pytest.fixture

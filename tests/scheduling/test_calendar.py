@@ -12,7 +12,8 @@ import pytest
 from roomagent.config.model import YunzhijiaSection
 from roomagent.scheduling.calendar import PAGE_SIZE, Booking, RoomCalendar
 from roomagent.scheduling.http import CloudError, CloudRefused, CloudValidationError
-from roomagent.scheduling.yunzhijia import FeedBooking
+from roomagent.scheduling.yunzhijia import FeedBooking, YunzhijiaClient
+from roomagent.scheduling.yunzhijia_calendar import booking_of
 from roomagent.sim.clouds import YunzhijiaCloud
 
 from .conftest import ROOM, agent_config
@@ -145,9 +146,9 @@ async def test_duplicate_and_out_of_order_pages_converge(
     assert all(b.title == "updated" for b in reference.bookings()[:10])
 
 
-def _feed(order: str, update_ms: int, room: str = ROOM) -> FeedBooking:
+def _feed(order: str, update_ms: int, room: str = ROOM) -> Booking:
     start = int((NOW + timedelta(hours=1)).timestamp() * 1000)
-    return FeedBooking.model_validate(
+    return _as_booking(
         {
             "orderId": order,
             "roomName": room,
@@ -260,7 +261,7 @@ async def test_failure_on_a_later_page_rolls_back(
         _book(yzj_cloud, 1 + i, length=0.5)
 
     # Let page 1 through, then fail page 2 with a vendor error.
-    async with calendar.open_client() as client:
+    async with YunzhijiaClient(yzj_section) as client:
         page1 = await client.book_info(None, 1, PAGE_SIZE)
     assert len(page1.add) == PAGE_SIZE
     yzj_cloud.requests.clear()
@@ -336,7 +337,7 @@ async def test_book_now_and_end_early(
     with pytest.raises(CloudValidationError, match="booked until"):
         await calendar.book_now(now=now + timedelta(minutes=1))
     yzj_cloud.actors[current.order_id] = [{"openId": "oid-1", "userName": "陈*波"}]
-    assert [a.user_name for a in await calendar.attendees(current)] == ["陈*波"]
+    assert [a["name"] for a in await calendar.attendees(current)] == ["陈*波"]
     ended = await calendar.end_early(now=now + timedelta(minutes=5))
     assert ended.end == (now + timedelta(minutes=5))
     modify = yzj_cloud.requests_to("modify")[0].body
@@ -423,7 +424,7 @@ async def test_unwritable_state_dir_is_a_plain_error_and_run_keeps_going(
     _book(yzj_cloud, 1)
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("x")
-    calendar = RoomCalendar(yzj_section.model_copy(update={"poll_seconds": 1}), blocker)
+    calendar = RoomCalendar.yunzhijia(yzj_section.model_copy(update={"poll_seconds": 1}), blocker)
     with pytest.raises(CloudError, match="cannot save the calendar"):
         await calendar.sync_once()
     assert calendar.bookings() == []  # not half-applied
@@ -448,3 +449,7 @@ async def test_quiet_polls_do_not_rewrite_the_state_file(
     await calendar.sync_once()  # news that turn out to change nothing
     await calendar.sync_once()
     assert calendar.state_path.stat().st_ino == inode  # never replaced
+
+
+def _as_booking(record: dict[str, object]) -> Booking:
+    return booking_of(FeedBooking.model_validate(record))

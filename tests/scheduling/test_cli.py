@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,19 +11,12 @@ import pytest
 from roomagent.cli.main import main
 from roomagent.sim.clouds import HuaweiCloud, QuanshiCloud, YunzhijiaCloud
 
-from .conftest import HWM_TOKEN, QS_TOKEN, ROOM, YZJ_TOKEN, write_config
+from .conftest import HWM_APP_ID, HWM_CHAIR, QS_TOKEN, ROOM, YZJ_TOKEN, write_config
 
 NOW = datetime.now(UTC).replace(second=0, microsecond=0)
 
 
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    # main() installs its own stdout log handler; put the test runner's back afterwards.
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
 def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -133,35 +124,49 @@ def test_meeting_info_unknown_link(
     assert code == 1 and "conference not found" in err
 
 
-def _hwm_config(tmp_path: Path, cloud: HuaweiCloud) -> str:
-    return str(write_config(tmp_path, f'[cloud.huawei]\nbase_url = "{cloud.url}"\n'))
+def _hwm_config(tmp_path: Path, cloud: HuaweiCloud, auth: str = "") -> str:
+    auth = auth or f'app_id = "{HWM_APP_ID}"'
+    return str(write_config(tmp_path, f'[cloud.huawei]\nbase_url = "{cloud.url}"\n{auth}\n'))
 
 
-def test_book_huawei(
+def test_book_huawei_with_app_id_auth_and_again_after_the_token_is_revoked(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, hwm_cloud: HuaweiCloud, tokens: None
 ) -> None:
-    start = (NOW + timedelta(days=1)).isoformat()
+    start = (NOW + timedelta(days=1)).astimezone(UTC)
+    config = _hwm_config(tmp_path, hwm_cloud)
     code, out, err = _run(
-        capsys, "book", "--config", _hwm_config(tmp_path, hwm_cloud), "--provider", "huawei",
-        "--subject", "Board", "--start", start, "--minutes", "60",
+        capsys, "book", "--config", config, "--provider", "huawei",
+        "--subject", "Board", "--start", start.isoformat(), "--minutes", "60", "--data",
     )  # fmt: skip
     assert (code, err) == (0, "")
     shown = json.loads(out)
-    assert shown["conference_id"] in hwm_cloud.conferences
-    assert shown["chairPasswd"] == "***" and shown["guestPasswd"] == "***"
-    assert "834201" not in out and "551072" not in out
-    assert hwm_cloud.requests[0].body["confLen"] == 60
-    assert HWM_TOKEN not in out
+    assert set(shown) == {"conference_id", "subject", "start", "end", "state", "guest_join_link"}
+    assert shown["conference_id"] in hwm_cloud.conferences and shown["subject"] == "Board"
+    assert shown["start"] == start.isoformat() and shown["guest_join_link"]
+    assert HWM_CHAIR not in out and "551072" not in out and "chair" not in out
+    create = hwm_cloud.requests_to("conferences")[0].body
+    assert create["startTime"] == start.strftime("%Y-%m-%d %H:%M")
+    assert create["length"] == 60 and create["mediaTypes"] == "HDVideo,Data"
+    hwm_cloud.revoke_tokens()
+    code, out, err = _run(
+        capsys, "book", "--config", config, "--provider", "huawei",
+        "--subject", "Again", "--start", start.isoformat(),
+    )  # fmt: skip
+    assert (code, err) == (0, "") and json.loads(out)["subject"] == "Again"
+    assert len(hwm_cloud.requests_to("appauth")) == 2
+    # The room remembers what it booked (for "invite into this room's meeting").
+    booked = json.loads((tmp_path / "state" / "huawei-conferences.json").read_text())
+    assert [c["subject"] for c in booked] == ["Board", "Again"]
 
 
 @pytest.mark.parametrize(
     ("args", "rule"),
     [
-        (["--minutes", "14"], "confLen: length must be 15..1440 minutes (got 14)"),
+        (["--minutes", "14"], "length: must be 15..1440 minutes (got 14)"),
         (["--minutes", "1441"], "(got 1441)"),
         (["--start", "2020-01-01T10:00+08:00"], "start must be later than now"),
-        (["--kind", "personal"], "vmrId: required for a personal meeting"),
-        (["--custom", "c" * 65], "openCustomPara: at most 64 characters (got 65)"),
+        (["--kind", "personal"], "vmrID: required for a personal meeting"),
+        (["--subject", "s" * 129], "subject: at most 128 characters (got 129)"),
         (["--start", "tomorrow"], "--start: not an ISO 8601 time"),
     ],
 )
@@ -173,14 +178,62 @@ def test_book_validation_fails_without_contacting_the_server(
     args: list[str],
     rule: str,
 ) -> None:
-    base = {"--start": (NOW + timedelta(days=1)).isoformat(), "--minutes": "30"}
+    base = {"--start": (NOW + timedelta(days=1)).isoformat(), "--minutes": "30", "--subject": "S"}
     for flag, value in zip(args[::2], args[1::2], strict=True):
         base[flag] = value
     flat = [part for pair in base.items() for part in pair]
     code, out, err = _run(
         capsys, "book", "--config", _hwm_config(tmp_path, hwm_cloud), "--provider", "huawei",
-        "--subject", "S", *flat,
+        *flat,
     )  # fmt: skip
     assert code == 1 and out == ""
     assert rule in err and err.count("\n") == 1
-    assert hwm_cloud.requests == []  # the server saw nothing
+    assert hwm_cloud.requests == []  # the server saw nothing, not even the authentication
+
+
+def test_invite_fetches_the_control_token_with_the_chair_password(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, hwm_cloud: HuaweiCloud, tokens: None
+) -> None:
+    config = _hwm_config(tmp_path, hwm_cloud)
+    running = HuaweiCloud.RUNNING_CONFERENCE
+    code, out, err = _run(
+        capsys, "invite", "--config", config, "--provider", "huawei", "--conference", running,
+        "--name", "Room 5B", "--phone", "+8657100", "--role", "host",
+    )  # fmt: skip
+    assert (code, err) == (0, "")
+    assert json.loads(out) == {"conference_id": running, "invited": ["Room 5B"], "notes": []}
+    fetch = hwm_cloud.requests_to("token")[0]
+    assert fetch.headers["x-password"] == HWM_CHAIR and fetch.headers["x-login-type"] == "1"
+    assert hwm_cloud.conferences[running]["attendees"] == [
+        {"name": "Room 5B", "phone": "+8657100", "role": 1}
+    ]
+    code, out, err = _run(
+        capsys, "invite", "--config", config, "--provider", "huawei", "--conference", running,
+        "--name", "Ann", "--email", "ann@example.com",
+    )  # fmt: skip
+    assert code == 0 and "no notification" in json.loads(out)["notes"][0]
+    assert "no notification" in err  # said to the person at the terminal too
+    assert HWM_CHAIR not in out + err
+
+
+def test_invite_exit_codes(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    hwm_cloud: HuaweiCloud,
+    tokens: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = _hwm_config(tmp_path, hwm_cloud)
+    base = ["invite", "--config", config, "--provider", "huawei", "--name", "X"]
+    code, _, err = _run(capsys, *base, "--conference", "000", "--phone", "1")
+    assert code == 1 and "Conference not exist" in err  # the vendor's words
+    code, _, err = _run(capsys, *base, "--conference", "1", "--sms", "1" * 33)
+    assert code == 1 and "sms: at most 32" in err
+    monkeypatch.setenv("ROOMAGENT_HWM_CHAIR_PASSWORD", "wrong")
+    code, _, err = _run(
+        capsys, *base, "--conference", HuaweiCloud.RUNNING_CONFERENCE, "--phone", "1"
+    )
+    assert code == 1 and "chair password was refused" in err
+    hwm_cloud.stop()  # the port closes: the same config now reaches nothing
+    code, _, err = _run(capsys, *base, "--conference", "1", "--phone", "1")
+    assert code == 2 and "cannot reach" in err

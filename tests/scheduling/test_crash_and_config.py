@@ -23,16 +23,17 @@ WRITER = textwrap.dedent(
     from roomagent.config.model import YunzhijiaSection
     from roomagent.scheduling.calendar import RoomCalendar
     from roomagent.scheduling.yunzhijia import FeedBooking
+    from roomagent.scheduling.yunzhijia_calendar import booking_of
 
     section = YunzhijiaSection(base_url="http://127.0.0.1:9", eid="1", room_name="R")
-    calendar = RoomCalendar(section, Path(sys.argv[1]))
+    calendar = RoomCalendar.yunzhijia(section, Path(sys.argv[1]))
     for generation in range(1, 100000):
         item = FeedBooking.model_validate({
             "orderId": f"o{generation}", "roomName": "R", "startTime": 4102444800000,
             "endTime": 4102448400000, "updateTime": generation,
             "meetingTopic": "x" * 2000,
         })
-        calendar.apply_page([item], [])
+        calendar.apply_page([booking_of(item)], [])
         anyio.run(calendar._save)
         print(generation, flush=True)
     """
@@ -52,7 +53,7 @@ def test_kill_9_during_writes_leaves_a_whole_calendar(tmp_path: Path) -> None:
         if child.poll() is None:
             child.kill()
     section = YunzhijiaSection(base_url="http://127.0.0.1:9", eid="1", room_name="R")
-    calendar = RoomCalendar(section, tmp_path)
+    calendar = RoomCalendar.yunzhijia(section, tmp_path)
     assert calendar.last_error is None
     count = len(calendar.bookings())
     assert count >= seen[-1]  # nothing that was reported written is lost

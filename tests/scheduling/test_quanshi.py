@@ -151,3 +151,38 @@ async def test_passcodes_and_token_never_logged(
     logging.getLogger("roomagent.test").info("meeting %s", meeting)
     for secret in (QS_TOKEN, *PCODES):
         assert secret not in caplog.text
+
+
+@pytest.mark.anyio
+async def test_result_as_a_json_string_and_formatted_times_parse(
+    qs_section: QuanshiSection, qs_cloud: QuanshiCloud
+) -> None:
+    qs_cloud.result_as_string = True  # the seed's table: result is a JSON string
+    qs_cloud.times_as_text = True  # "2022-06-07 21:30:00" in Asia/Shanghai
+    async with QuanshiClient(qs_section) as client:
+        meeting = await client.meeting_by_join_link(LINK)
+    assert meeting.title == "哦"
+    assert meeting.start == datetime(2022, 6, 7, 13, 30, tzinfo=UTC)
+    assert meeting.end == datetime(2022, 6, 7, 14, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1654608600", datetime(2022, 6, 7, 13, 30, tzinfo=UTC)),
+        ("2022-06-07T21:30:00+08:00", datetime(2022, 6, 7, 13, 30, tzinfo=UTC)),
+        ("2022/06/07 21:30", datetime(2022, 6, 7, 13, 30, tzinfo=UTC)),
+    ],
+)
+def test_start_time_forms(value: str, expected: datetime) -> None:
+    meeting = QuanshiMeeting.model_validate({**QUANSHI_SEED_MEETING, "startTime": value})
+    assert meeting.start == expected
+
+
+def test_a_string_result_that_is_not_json_is_a_plain_error() -> None:
+    from roomagent.scheduling.quanshi import parse_result
+
+    assert parse_result('[{"conferenceId": "1"}]') == [{"conferenceId": "1"}]
+    assert parse_result("") == [] and parse_result({"a": 1}) == [{"a": 1}]
+    with pytest.raises(CloudRefused, match="not JSON"):
+        parse_result("[{oops")

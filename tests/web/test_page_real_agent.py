@@ -10,14 +10,14 @@ import pytest
 from playwright.async_api import expect
 
 from roomagent.config.model import AgentConfig, CalendarSection
-from roomagent.demo import CAMERA_PROFILE, PANEL_PROFILE, demo_config
+from roomagent.demo import CAMERA_PROFILE, PANEL_PROFILE
 from roomagent.devices.profiles import load_profile
 from roomagent.sim.camera import CameraEmulator
 from roomagent.sim.clouds import YunzhijiaCloud
 from roomagent.sim.panel import PanelEmulator
 from roomagent.sim.rooms import RoomsSimulator
 
-from .real_room import app_page
+from .real_room import app_page, demo_room_config
 from .test_page_browser import CHROMIUM, screenshots
 
 pytestmark = [
@@ -29,19 +29,14 @@ pytestmark = [
 ROOMS_PASSWORD = "sim-rooms-pw-5150"
 WEB_PASSWORD = "page-pw-8086-e2e"
 CLOUD_TOKEN = "yzj-token-page-e2e"
+PASSWORDS = (ROOMS_PASSWORD, WEB_PASSWORD)
 
 
 async def test_page_drives_the_real_agent_against_the_simulators(tmp_path: Path) -> None:
-    (tmp_path / "rooms.pw").write_text(ROOMS_PASSWORD + "\n")
-    (tmp_path / "web.pw").write_text(WEB_PASSWORD + "\n")
     camera = CameraEmulator(load_profile(CAMERA_PROFILE))
     panel = PanelEmulator(load_profile(PANEL_PROFILE))
     async with RoomsSimulator(password=ROOMS_PASSWORD) as sim, camera, panel:
-        config = demo_config(sim.url, panel.path, camera.path, 0)
-        config.rooms.password_file = tmp_path / "rooms.pw"
-        config.web.password_file = tmp_path / "web.pw"
-        config.discovery.enabled = False  # tests stay on 127.0.0.1
-        config.state_dir = tmp_path
+        config = demo_room_config(sim, panel, camera, tmp_path, PASSWORDS)
         async with app_page(config, tmp_path, WEB_PASSWORD) as (_, page):
             await expect(page.locator("#room-name")).to_have_text("Demo room")
             await expect(page.locator("#health-text")).to_have_text("Room is working")
@@ -85,8 +80,6 @@ def with_calendar(config: AgentConfig, cloud: YunzhijiaCloud, token_file: Path) 
 async def test_page_books_and_ends_the_room_through_the_real_calendar(tmp_path: Path) -> None:
     """Book/End on the page → the real Agent → the room calendar → the loopback Yunzhijia
     cloud (real HTTP); the outcome comes back in the agent's words."""
-    (tmp_path / "rooms.pw").write_text(ROOMS_PASSWORD + "\n")
-    (tmp_path / "web.pw").write_text(WEB_PASSWORD + "\n")
     (tmp_path / "yzj.token").write_text(CLOUD_TOKEN)
     camera = CameraEmulator(load_profile(CAMERA_PROFILE))
     panel = PanelEmulator(load_profile(PANEL_PROFILE))
@@ -94,11 +87,7 @@ async def test_page_books_and_ends_the_room_through_the_real_calendar(tmp_path: 
         later = datetime.now(UTC) + timedelta(hours=2)
         cloud.add_booking("23F会议室", later, later + timedelta(minutes=30), topic="Design crit")
         async with RoomsSimulator(password=ROOMS_PASSWORD) as sim, camera, panel:
-            config = demo_config(sim.url, panel.path, camera.path, 0)
-            config.rooms.password_file = tmp_path / "rooms.pw"
-            config.web.password_file = tmp_path / "web.pw"
-            config.discovery.enabled = False
-            config.state_dir = tmp_path
+            config = demo_room_config(sim, panel, camera, tmp_path, PASSWORDS)
             with_calendar(config, cloud, tmp_path / "yzj.token")
             async with app_page(config, tmp_path, WEB_PASSWORD) as (_, page):
                 await expect(page.locator("#cal-next")).to_contain_text("Design crit")

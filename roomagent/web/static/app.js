@@ -26,7 +26,7 @@
     waiting_room: ["In the waiting room", "warn"],
     screen_cast: ["Sharing a screen (no meeting)", "idle"],
     pstn_call: ["Phone call (no meeting)", "idle"],
-    unknown: ["Unknown — the meeting system is not connected", "warn"],
+    unknown: ["Unknown", "warn"], // the why and the last known meeting go beside it
   };
   const ICONS = { ok: "✓", warn: "!", bad: "✕", idle: "•", wait: "…" };
   const SOURCES = { api: "API", rooms: "Rooms", web: "Page", agent: "Agent", calendar: "Calendar" };
@@ -194,6 +194,7 @@
       list.append(item);
     }
     $("card-problems").hidden = problems.length === 0;
+    $("card-problems").classList.toggle("is-bad", worst === "bad"); // its edge as the worst one
   }
 
   // The last error, with when it happened. While something is wrong it sits with the problems;
@@ -221,19 +222,15 @@
     text.title = error;
   }
 
-  // A press the room could not act on ("Not in a meeting") is no error of the room: it is in
-  // the history as "not done", not the last error (the agent keeps it as last_error).
-  function isRefusedPress(error, ev) {
-    if (ev) return ev.kind === "refused" && ev.ok === false && buttonNo(ev) !== null && !deviceTrouble(ev.reason);
-    return ACTION_ERROR.test(String(error)) && !deviceTrouble(String(error));
-  }
-  const deviceTrouble = (reason) => /offline|no answer|not answering|timed? ?out|unreachable|lost/i.test(String(reason ?? ""));
+  // A press the room's state made pointless ("Not in a meeting") is no error of the room:
+  // the agent marks it `result: "not_applicable"`; the history shows it "not done".
+  const isRefusedPress = (ev) => Boolean(ev) && ev.result === "not_applicable";
   const ACTION_ERROR = /^([a-z_]+\.[a-z_]+|macro)(?: (step \d+ \([^)]*\)))?: (.+)$/;
 
   function shownError(status) {
     const error = status.last_error;
     if (!error) return null;
-    return isRefusedPress(error, errorEvent(status.last_error_at)) ? null : error;
+    return isRefusedPress(errorEvent(status.last_error_at)) ? null : error;
   }
 
   // The event that set the last error: the agent stamps last_error_at with that event's ts.
@@ -271,9 +268,9 @@
       const was = known && known.status ? (MEETING_WORDS[norm(known.status)] || [human(known.status)])[0] : "";
       const at = known && (known.at || known.ts || known.since);
       const code = known && known.code ? ` ${formatCode(known.code)}` : "";
-      knownNode.textContent = was
-        ? `Last known${at ? ` at ${whenWords(at)} (${ago(at)})` : ""}: ${was.toLowerCase()}${code}.`
-        : "Not known since the meeting system disconnected.";
+      knownNode.textContent =
+        "The meeting system is not connected. " +
+        (was ? `Last known${at ? ` at ${whenWords(at)} (${ago(at)})` : ""}: ${was.toLowerCase()}${code}.` : "");
     }
     $("meeting-title").textContent = (inMeeting && meeting.title) || "—";
     $("meeting-code").textContent = inMeeting ? formatCode(meeting.code) : "—";
@@ -390,6 +387,7 @@
     renderTests(status);
     window.RoomPads.render(status);
     clearStaleResults(status);
+    page.listeners.forEach((listener) => listener(status));
   }
 
   // A result box says what a press did; once the room has moved on (another meeting state,
@@ -449,8 +447,14 @@
     if (kind === "busy" && who && has(ev.action)) {
       return [`${who}: still busy with ${actionWords(ev.action)}; press not repeated`, "warn"];
     }
+    if (kind === "superseded" && who && has(ev.action)) {
+      return [`${actionBy(ev, who)}: skipped, a newer press won`, "idle"];
+    }
     if ((kind === "action" || kind === "refused") && has(ev.action)) {
-      if (ev.ok === false || kind === "refused") return notDone(ev, who);
+      if (ev.ok === false || kind === "refused") {
+        const [text] = notDone(ev, who);
+        return [text, ev.result === "not_applicable" ? "warn" : "bad"]; // a wrong press: amber
+      }
       return [`${actionBy(ev, who)}: ${outcomeWords(ev.outcome)}`, "ok"];
     }
     if (kind === "device" && has(ev.command)) {
@@ -502,7 +506,7 @@
         }
       }
       const row = key && (open.get(key) || open.get(`api:${keyAny}`) || open.get(keyAny));
-      if (row && !row.outcome && ["action", "refused", "busy"].includes(ev.kind)) {
+      if (row && !row.outcome && ["action", "refused", "busy", "superseded"].includes(ev.kind)) {
         row.outcome = ev;
         row.ts = ev.ts;
         continue;
@@ -570,6 +574,9 @@
     setTone($("conn"), tone, text);
     document.body.classList.toggle("offline", tone !== "ok");
   }
+
+  // Separate page blocks (clouds.js) hook in here: they get each status and may call.
+  const page = (window.roomPage = { call: (m, p) => call(m, p), listeners: [] });
 
   function call(method, params) {
     return new Promise((resolve, reject) => {

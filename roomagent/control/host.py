@@ -104,7 +104,7 @@ class CoreHost:
 
     async def invite(self, action: HuaweiInvite) -> str:
         if self.clouds is None:
-            raise ActionNotApplicable("Huawei Cloud Meeting is not configured")
+            raise ActionNotConfigured("Huawei Cloud Meeting is not configured")
         return await self.clouds.invite(action)
 
     async def camera_command(self, camera: str, command: str, args: list[Any]) -> str:

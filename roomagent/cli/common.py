@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from typing import NoReturn
 
+from roomagent.logsetup import escape_controls
+
 # Exit codes shared by the CLI contracts in the issues.
 EXIT_OK = 0
 EXIT_FAILED = 1  # refused, device error, timeout, validation
@@ -28,5 +30,5 @@ def fail(message: str, code: int = EXIT_FAILED) -> NoReturn:
 
 def print_error(message: str) -> None:
     # Collapse to a single line: a traceback or a multi-line vendor message must not leak out.
-    one_line = " ".join(str(message).split())
+    one_line = escape_controls(" ".join(str(message).split()))
     print(f"roomagent: error: {one_line}", file=sys.stderr)

@@ -52,8 +52,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    # One-shot commands stay quiet; long-running ones set default_log_level="info".
-    setup_logging(args.log_level or getattr(args, "default_log_level", "warning"))
+    # One-shot commands stay quiet and log to stderr: their stdout is the result only (JSON a
+    # script parses). Long-running ones set default_log_level and log to stdout (journald).
+    long_running = getattr(args, "default_log_level", None) is not None
+    setup_logging(
+        args.log_level or getattr(args, "default_log_level", "warning"),
+        sys.stdout if long_running else sys.stderr,
+    )
     try:
         result = args.func(args)
         return int(result or 0)

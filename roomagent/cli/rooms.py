@@ -21,7 +21,6 @@ from roomagent.cli.common import EXIT_AUTH, EXIT_FAILED, EXIT_UNREACHABLE, CliEr
 from roomagent.config.loader import ConfigError
 from roomagent.config.model import RoomsSection
 from roomagent.config.secrets import SecretUnavailable, read_secret
-from roomagent.logsetup import register_secret
 from roomagent.rooms.errors import (
     RoomsAuthFailed,
     RoomsBadRequest,
@@ -186,8 +185,6 @@ def parse_assignments(pairs: list[str]) -> dict[str, str]:
 
 def _cmd_call(args: argparse.Namespace) -> int:
     raw = parse_assignments(args.params)
-    if "password" in raw:
-        register_secret(raw["password"])  # a meeting passcode: keep it out of logs
     try:
         spec, params = validate_action(args.action, raw)  # local check before connecting
     except RoomsBadRequest as exc:

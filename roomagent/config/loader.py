@@ -10,9 +10,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from roomagent.config.files import CONFIG_MAX_BYTES, FileProblem, read_text_file
 from roomagent.config.locate import index_lines, locate
 from roomagent.config.model import AgentConfig
 from roomagent.config.problems import describe, key_name
+from roomagent.config.secrets import secret_file_problems
 
 # Checks that need other packages (the profiles exist, the actions are known), handed in by
 # the caller (roomagent.app passes control.checks.CONFIG_CHECKS): config imports nothing
@@ -55,9 +57,14 @@ def parse_config(
         line = int(m.group(1)) if m else None
         detail = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
         raise ConfigError([ConfigProblem(file, line, "", f"not valid TOML: {detail}")]) from None
+    except RecursionError:  # tomllib recurses per nesting level: `a = [[[[…` 100k deep
+        problem = ConfigProblem(file, None, "", "not valid TOML: nested too deeply")
+        raise ConfigError([problem]) from None
     index = index_lines(text)
     try:
         config = AgentConfig.model_validate(data)
+    except RecursionError:
+        raise ConfigError([ConfigProblem(file, None, "", "values nested too deeply")]) from None
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -78,10 +85,9 @@ def parse_config(
 def load_config(path: Path | str, *, checks: Sequence[Checker] = ()) -> AgentConfig:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        problem = ConfigProblem(str(path), None, "", f"cannot read: {exc.strerror}")
-        raise ConfigError([problem]) from None
-    except UnicodeDecodeError:
-        raise ConfigError([ConfigProblem(str(path), None, "", "not UTF-8 text")]) from None
+        text, _mode = read_text_file(path, CONFIG_MAX_BYTES)
+    except FileProblem as exc:
+        raise ConfigError([ConfigProblem(str(path), None, "", exc.reason)]) from None
+    # The secret files it names are on this disk too: checked with it, by every caller.
+    checks = [secret_file_problems, *checks]
     return parse_config(text, str(path), path.parent, checks=checks)

@@ -73,7 +73,9 @@ def room_configs(
             entity["state_topic"] = topics.status
         entity.update(
             unique_id=f"roomagent_{node}_{object_id}",
-            object_id=f"{node}_{object_id}",
+            # HA 2025.10 replaced `object_id` by `default_entity_id` (domain.slug; the old
+            # key stopped working in 2026.4). Entity ids take [a-z0-9_] only.
+            default_entity_id=f"{component}.{node}_{object_id}".replace("-", "_"),
             availability_topic=topics.availability,
             device=device,
         )

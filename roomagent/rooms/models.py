@@ -1,9 +1,9 @@
 """Wire models of the CSAPI Meeting module: enums, Query data, action_params, events.
 
 Tolerant on the way in (extra fields ignored, missing fields None, unknown enum values kept
-as UNKNOWN_<n>, both nestings the seed shows); strict on the way out (action_params are
-validated before anything is sent). `meeting_password` / `password` never appear in a repr
-or a display dict in clear.
+as UNKNOWN_<n>, both nestings the seed shows; peer text bounded and cleaned, rooms.text);
+strict on the way out (action_params are validated before anything is sent).
+`meeting_password` / `password` never appear in a repr or a display dict in clear.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ import enum
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -24,6 +25,7 @@ from pydantic import (
 )
 
 from roomagent.rooms.errors import RoomsBadRequest
+from roomagent.rooms.text import LIST_MAX, Code, Name, Title, Url, cut_list
 
 # Keys whose values are meeting passcodes: masked wherever data is shown to people.
 SECRET_KEYS = frozenset({"meeting_password", "password"})
@@ -155,7 +157,7 @@ def _lift(data: Any, nested_key: str, keys: tuple[str, ...] | None = None) -> An
 
 class MultiScreenInfo(Wire):
     multi_screen_status: MultiScreenStatus | None = None
-    main_monitor_id: str | None = None
+    main_monitor_id: Name | None = None
 
 
 class ScreenLayoutInfo(Wire):
@@ -212,21 +214,21 @@ class _TimedEntry(Wire):
 class MeetingInfo(_TimedEntry):
     meeting_status: MeetingStatus | None = None
     meeting_type: MeetingType | None = None
-    meeting_title: str | None = None
-    meeting_code: str | None = None
-    meeting_password: str | None = Field(default=None, repr=False)
-    formatted_meeting_code: str | None = None
-    meeting_creator_name: str | None = None
+    meeting_title: Title | None = None
+    meeting_code: Code | None = None
+    meeting_password: Name | None = Field(default=None, repr=False)
+    formatted_meeting_code: Code | None = None
+    meeting_creator_name: Name | None = None
     host_status: HostStatus | None = None
-    meeting_url: str | None = None
+    meeting_url: Url | None = None
 
 
 class SelfInfo(Wire):
     """The seed's example nests these fields in self_info.share_user_info: both accepted."""
 
-    app_uid: str | None = None
-    app_id: str | None = None
-    user_id: str | None = None
+    app_uid: Name | None = None
+    app_id: Name | None = None
+    user_id: Name | None = None
     host: bool | None = None
     co_host: bool | None = None
     instance_id: int | None = None
@@ -238,7 +240,7 @@ class SelfInfo(Wire):
     screen_sharing: bool | None = None
     screen_share_type: ScreenShareType | None = None
     web_sharing: bool | None = None
-    nickname: str | None = None
+    nickname: Name | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -247,12 +249,12 @@ class SelfInfo(Wire):
 
 
 class MeetingListItem(_TimedEntry):
-    meeting_title: str | None = None
-    meeting_creator_name: str | None = None
-    meeting_code: str | None = None
-    meeting_id: str | None = None
+    meeting_title: Title | None = None
+    meeting_creator_name: Name | None = None
+    meeting_code: Code | None = None
+    meeting_id: Name | None = None
     meeting_type: MeetingType | None = None
-    formatted_meeting_code: str | None = None
+    formatted_meeting_code: Code | None = None
 
 
 _LAYOUT_PARTS = ("main_screen_layout_info", "secondary_screen_layout_info", "layout_switch_info")
@@ -266,7 +268,7 @@ class MeetingModule(Wire):
     meeting_info: MeetingInfo | None = None
     self_info: SelfInfo | None = None
     share_user_info: dict[str, Any] | None = None
-    meeting_list: list[MeetingListItem] | None = None
+    meeting_list: Annotated[list[MeetingListItem], AfterValidator(cut_list(LIST_MAX))] | None = None
 
     @model_validator(mode="before")
     @classmethod

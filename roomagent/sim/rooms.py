@@ -30,6 +30,7 @@ from websockets.typing import Subprotocol
 
 from roomagent.logsetup import kv, register_secret
 from roomagent.rooms import codes
+from roomagent.rooms.link import auth_subprotocol
 from roomagent.rooms.models import MeetingStatus, RoleType
 from roomagent.rooms.protocol import (
     QUERY,
@@ -44,7 +45,6 @@ from roomagent.rooms.protocol import (
     result_frame,
     wire_name,
 )
-from roomagent.rooms.session import auth_subprotocol
 
 log = logging.getLogger("roomagent.sim.rooms")
 
@@ -104,6 +104,9 @@ class RoomsSimulator:
         self.host_present = True  # when we are not the host ourselves
         self.pmi_code = "800100200"
         self.received: list[tuple[str, dict[str, Any]]] = []
+        # A flapping peer: close every connection this long after answering its first Query.
+        self.close_after_query: float | None = None
+        self.connections_total = 0  # every connection accepted, for reconnect-rate checks
         self._connections: dict[ServerConnection, set[str]] = {}
         self._server: Server | None = None
         self._tg: TaskGroup | None = None
@@ -324,6 +327,7 @@ class RoomsSimulator:
 
     async def _handle(self, ws: ServerConnection) -> None:
         self._connections[ws] = set()
+        self.connections_total += 1
         try:
             async for raw in ws:
                 if self._stalled and self._resumed is not None:
@@ -346,6 +350,8 @@ class RoomsSimulator:
         self._wake_call_waiters(request)
         reply = self._reply(ws, request)
         await _send(ws, reply)
+        if request.method == QUERY and self.close_after_query is not None and self._tg:
+            self._tg.start_soon(_close_later, ws, self.close_after_query)
 
     def _reply(self, ws: ServerConnection, request: Request) -> str:
         method, params = request.method, request.params
@@ -616,6 +622,20 @@ class RoomsSimulator:
             for frame in frames:
                 await _send(ws, frame)
 
+    async def flood(self, seconds: float, name: str = "LayoutSwitchChanged") -> int:
+        """Send events to every connection as fast as the socket takes them for `seconds`;
+        returns how many went out (a peer gone wild, for load tests)."""
+        frame = event_frame("Meeting", name, {"layout_switch_info": {"current_switch_type": 2}})
+        sent = 0
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and self._connections:
+            for ws in list(self._connections):
+                for _ in range(50):
+                    await _send(ws, frame)
+                sent += 50
+            await anyio.lowlevel.checkpoint()
+        return sent
+
     # ---- observing what the client sent ----
 
     async def next_call(self, method: str | None = None) -> tuple[str, Any]:
@@ -663,6 +683,11 @@ def _offered(headers: Headers) -> list[str]:
 
 def _new_code() -> str:
     return str(random.randint(100_000_000, 999_999_999))
+
+
+async def _close_later(ws: ServerConnection, delay: float) -> None:
+    await anyio.sleep(delay)
+    await ws.close()
 
 
 async def _send(ws: ServerConnection, frame: str | bytes) -> None:

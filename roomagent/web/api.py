@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 import anyio
+import anyio.lowlevel
 from anyio.abc import TaskGroup
 from jsonrpcserver import Result, Success, async_dispatch_to_serializable
 from jsonrpcserver.exceptions import JsonRpcError
@@ -23,7 +24,7 @@ from pydantic import ConfigDict, Field, ValidationError, validate_call
 from websockets.exceptions import ConnectionClosed
 
 from roomagent.control.actions import ACTION_NAMES, param_problems
-from roomagent.logsetup import redact, register_secret, scrub
+from roomagent.logsetup import redact, scrub
 from roomagent.web.facade import AgentFacade
 from roomagent.web.updates import Subscriber, UpdateHub
 
@@ -213,8 +214,6 @@ def _action_method(name: str) -> Method:
         if problems:
             (key, *_), message = problems[0]
             raise JsonRpcError(INVALID_PARAMS, f"Invalid params: {message}", {"param": key})
-        if name == "meeting.join":
-            register_secret(params.get("password"))  # a passcode must never reach a log line
         return await ctx.agent.perform(action)
 
     perform.__name__ = perform.__qualname__ = name.replace(".", "_")
@@ -334,17 +333,68 @@ def binary_frame_error() -> str:
     )
 
 
-async def handle_text(text: str, ctx: ApiContext) -> tuple[str, int] | None:
+# [assumption] A page sends single calls; scripts may batch a few. A batch is refused whole
+# when over MAX_BATCH (its members would each hold an in-flight slot of the socket), and a
+# reply is cut at MAX_REPLY_BYTES: members past it get an error instead of their result.
+MAX_BATCH = 16
+MAX_REPLY_BYTES = 2 << 20
+INVALID_REQUEST = -32600
+REPLY_TOO_LARGE = -32005
+_UNPARSED = object()
+
+
+def parse_frame(text: str) -> tuple[Any, int]:
+    """The frame as JSON (or a marker for invalid JSON) and how many calls it holds."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return _UNPARSED, 1
+    return data, (len(data) if isinstance(data, list) and data else 1)
+
+
+def _error(code: int, message: str, req_id: Any = None) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "error": {"code": code, "message": message}, "id": req_id}
+
+
+async def _serialise(responses: list[dict[str, Any]], batch: bool) -> tuple[str, int]:
+    """The reply text and how many of its members are errors; members past the size cap
+    become errors. Each member is encoded on its own with a checkpoint between, so a big
+    batch never holds the event loop."""
+    parts: list[str] = []
+    size = errors = 0
+    for response in responses:
+        part = json.dumps(response, ensure_ascii=False)
+        if size + len(part) > MAX_REPLY_BYTES:
+            message = f"Reply too large: over {MAX_REPLY_BYTES} bytes; ask for less"
+            part = json.dumps(_error(REPLY_TOO_LARGE, message, response.get("id")))
+            errors += 1
+        elif "error" in response:
+            errors += 1
+        parts.append(part)
+        size += len(part)
+        await anyio.lowlevel.checkpoint()
+    return ("[" + ",".join(parts) + "]" if batch else parts[0]), errors
+
+
+async def handle_text(
+    text: str, ctx: ApiContext, parsed: Any = _UNPARSED
+) -> tuple[str, int] | None:
     """One incoming frame → the response text and how many of its responses are errors
     (None for notifications). Counted here, on the dicts, because a successful result may
-    well contain the word "error" (an event of kind "error", say)."""
-    response = await async_dispatch_to_serializable(text, METHODS, context=ctx)
+    well contain the word "error" (an event of kind "error", say). `parsed`: the frame as
+    parse_frame returned it (parsed once, also to count its calls)."""
+    if parsed is _UNPARSED:
+        parsed, _ = parse_frame(text)
+    if isinstance(parsed, list) and len(parsed) > MAX_BATCH:
+        message = f"Invalid request: a batch of {len(parsed)} calls; at most {MAX_BATCH}"
+        return json.dumps(_error(INVALID_REQUEST, message)), 1
+    kwargs: dict[str, Any] = {}
+    if parsed is not _UNPARSED:
+        kwargs["deserializer"] = lambda _text: parsed
+    response = await async_dispatch_to_serializable(text, METHODS, context=ctx, **kwargs)
     if response is None:
         return None
     responses = response if isinstance(response, list) else [response]
     if not responses:
         return None
-    explained = [_explain(r) for r in responses]
-    errors = sum(1 for r in explained if "error" in r)
-    body = explained if isinstance(response, list) else explained[0]
-    return json.dumps(body, ensure_ascii=False), errors
+    return await _serialise([_explain(r) for r in responses], isinstance(response, list))

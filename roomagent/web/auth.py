@@ -2,7 +2,8 @@
 
 - Passwords are checked against a plain value (from env/file) or a
   `pbkdf2_sha256$ITER$SALT$HASH` hash from the config (`roomagent hash-password`).
-- Failed logins are rate limited per client address so the password cannot be guessed.
+- Password checks are limited per client address (LoginLimiter) so the password cannot be
+  guessed and a race of guesses cannot pin the CPUs; staff already in are never locked out.
 - Browsers do not reliably send Basic credentials on a WebSocket handshake, so the
   authenticated page asks `GET /session` for a short-lived token set as an HttpOnly cookie.
 - A WebSocket from a page of another site is refused by its Origin header.
@@ -31,9 +32,16 @@ HASH_SCHEME = "pbkdf2_sha256"
 DEFAULT_ITERATIONS = 600_000
 MIN_ITERATIONS = 1_000
 
-# [assumption] 5 wrong passwords per minute per address, then 429 until the oldest ages out.
+# [assumption] 5 wrong passwords per minute per address; after that one check per 5 s (a
+# guesser gets ~12 a minute against a 600k-iteration hash; staff wait at most 5 s).
 MAX_FAILURES = 5
 FAILURE_WINDOW_S = 60.0
+LOCKED_CHECK_INTERVAL_S = 5.0
+MAX_CHECKS_AT_ONCE = 2  # per address: a race of 100 guesses costs 2 PBKDF2 runs, not 100
+MAX_CHECKS_TOTAL = 3  # over all addresses (the server runs one at a time: a CPU stays free)
+# A login once accepted is remembered (a keyed digest) while it is in use, so staff already
+# logged in never wait for PBKDF2 or the limiter.
+REMEMBER_LOGIN_S = 8 * 3600.0
 # A page token lets the browser open (or re-open) the API socket; the socket, once open,
 # lives on. The page fetches a fresh token before each reconnect.
 SESSION_TTL_S = 600.0
@@ -109,8 +117,13 @@ class Credentials:
         return hmac.new(self._cache_key, f"{user}\0{password}".encode(), "sha256").digest()
 
     def is_cached(self, user: str, password: str) -> bool:
-        expiry = self._accepted.get(self._cache_id(user, password))
-        return expiry is not None and expiry > time.monotonic()
+        key = self._cache_id(user, password)
+        expiry = self._accepted.get(key)
+        now = time.monotonic()
+        if expiry is None or expiry <= now:
+            return False
+        self._accepted[key] = now + REMEMBER_LOGIN_S  # kept while in use
+        return True
 
     def check(self, user: str, password: str) -> bool:
         """Slow for hashes (PBKDF2): call it off the event loop."""
@@ -122,7 +135,7 @@ class Credentials:
         if user_ok and pw_ok:
             if len(self._accepted) >= _MAX_TRACKED:
                 self._accepted.clear()
-            self._accepted[self._cache_id(user, password)] = time.monotonic() + SESSION_TTL_S
+            self._accepted[self._cache_id(user, password)] = time.monotonic() + REMEMBER_LOGIN_S
         return user_ok and pw_ok
 
 
@@ -142,12 +155,34 @@ def parse_basic(header: str | None) -> tuple[str, str] | None:
 
 
 class LoginLimiter:
-    """At most MAX_FAILURES failed logins per FAILURE_WINDOW_S per client address."""
+    """Password checks per client address: counted before they run, a few at once, a
+    handful per window, then one now and then.
 
-    def __init__(self, max_failures: int = MAX_FAILURES, window: float = FAILURE_WINDOW_S) -> None:
+    An attempt counts as a failure from the moment it starts (a race of 100 guesses cannot
+    slip past the count while PBKDF2 runs); at most `at_once` run together per address and
+    `total` overall, the rest get 429 at once. After `max_failures` in `window`, the address
+    still gets one check every `locked_interval` seconds: a guesser stays slow, and the
+    right password gets in within that time even while an attacker shares the address (a
+    valid cookie or a remembered login does not wait at all, see WebServer).
+    """
+
+    def __init__(
+        self,
+        max_failures: int = MAX_FAILURES,
+        window: float = FAILURE_WINDOW_S,
+        *,
+        at_once: int = MAX_CHECKS_AT_ONCE,
+        total: int = MAX_CHECKS_TOTAL,
+        locked_interval: float = LOCKED_CHECK_INTERVAL_S,
+    ) -> None:
         self.max_failures = max_failures
         self.window = window
+        self.at_once = at_once
+        self.total = total
+        self.locked_interval = locked_interval
         self._failures: dict[str, deque[float]] = {}
+        self._checking: dict[str, int] = {}
+        self.checks = 0  # password checks started, ever (for tests and metrics)
 
     def _recent(self, address: str, now: float) -> deque[float]:
         times = self._failures.get(address, deque())
@@ -156,27 +191,48 @@ class LoginLimiter:
         return times
 
     def retry_after(self, address: str) -> int | None:
-        """Seconds until this address may try again, or None if it may try now."""
+        """Seconds until this address may have a password checked, or None if now."""
         now = time.monotonic()
+        if self._checking.get(address, 0) >= self.at_once:
+            return 1
+        if sum(self._checking.values()) >= self.total:
+            return 1
         times = self._recent(address, now)
         if len(times) < self.max_failures:
             return None
-        return max(1, math.ceil(times[0] + self.window - now))
+        wait = times[-1] + self.locked_interval - now
+        return None if wait <= 0 else max(1, math.ceil(wait))
 
-    def failed(self, address: str) -> None:
+    def begin(self, address: str) -> int | None:
+        """Reserve a check: None (check now, then call `end`) or seconds to wait (429)."""
+        wait = self.retry_after(address)
+        if wait is not None:
+            return wait
         now = time.monotonic()
         if address not in self._failures and len(self._failures) >= _MAX_TRACKED:
             self._prune(now)
         times = self._recent(address, now)
-        times.append(now)
+        times.append(now)  # a failure until it proves otherwise
         self._failures[address] = times
+        self._checking[address] = self._checking.get(address, 0) + 1
+        self.checks += 1
+        return None
 
-    def succeeded(self, address: str) -> None:
-        self._failures.pop(address, None)
+    def end(self, address: str, accepted: bool) -> None:
+        left = self._checking.get(address, 1) - 1
+        if left > 0:
+            self._checking[address] = left
+        else:
+            self._checking.pop(address, None)
+        times = self._failures.get(address)
+        if accepted and times:
+            # Only this attempt is taken back: staff logging in from a shared address does
+            # not wipe the attacker's failures (which would give them a fresh budget).
+            times.pop()
 
     def _prune(self, now: float) -> None:
         for address in list(self._failures):
-            if not self._recent(address, now):
+            if not self._recent(address, now) and address not in self._checking:
                 del self._failures[address]
 
 

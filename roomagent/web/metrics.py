@@ -22,6 +22,7 @@ WEB_COUNTERS = (
     "auth_failures",
     "rate_limited",
     "origin_refused",
+    "bad_requests",
     "api_requests",
     "api_errors",
     "updates_dropped",
@@ -36,6 +37,7 @@ class ServerCounters:
     auth_failures: int = 0
     rate_limited: int = 0
     origin_refused: int = 0
+    bad_requests: int = 0  # malformed or duplicate headers: 400
     api_requests: int = 0
     api_errors: int = 0
     api_connections: int = 0

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 import anyio
 import anyio.abc
 from websockets.asyncio.server import ServerConnection, serve
-from websockets.datastructures import Headers
+from websockets.datastructures import Headers, MultipleValuesError
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
@@ -39,7 +39,7 @@ from roomagent.config.model import WebSection
 from roomagent.control.model import RoomStatus
 from roomagent.logsetup import kv, redact, scrub
 from roomagent.web import metrics
-from roomagent.web.api import ApiContext, binary_frame_error, handle_text
+from roomagent.web.api import MAX_BATCH, ApiContext, binary_frame_error, handle_text, parse_frame
 from roomagent.web.auth import (
     Credentials,
     LoginLimiter,
@@ -57,7 +57,8 @@ log = logging.getLogger(__name__)
 
 API_PATH = "/api"
 MAX_FRAME = 256 * 1024  # a JSON-RPC request is small; anything bigger is not for us
-MAX_IN_FLIGHT = 16  # concurrent requests per socket (a join can take seconds)
+MAX_IN_FLIGHT = 16  # concurrent calls per socket (a join can take seconds); a batch's count
+assert MAX_BATCH <= MAX_IN_FLIGHT  # a batch within the cap always fits
 STATIC_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -70,6 +71,20 @@ _SAFE_HOST = re.compile(r"^[A-Za-z0-9.\-\[\]:]{1,255}$")
 # [assumption] half a year: long enough to matter, short enough that a box moved back to
 # plain HTTP (tls = "off") is reachable again within a season.
 HSTS = "max-age=15552000"
+# Headers that decide who a request is: more than one of each is a malformed request, never
+# a guess at which one counts.
+_SINGLE_HEADERS = ("Authorization", "Cookie", "Origin", "Host", "Upgrade")
+
+
+class BadRequest(Exception):
+    """A request malformed in a way that is the client's fault: 400, not 500."""
+
+
+def _single(request: Request, name: str) -> str | None:
+    try:
+        return request.headers.get(name)
+    except MultipleValuesError:
+        raise BadRequest(f"more than one {name} header") from None
 
 
 def load_assets(package: str = "roomagent.web") -> dict[str, tuple[bytes, str]]:
@@ -108,6 +123,7 @@ class WebServer:
         self.tokens = tokens or SessionTokens(secure=tls is not None)
         self.tls = tls
         self._waiting = Waiting()  # TLS: connections whose first byte has not come yet
+        self._checking = anyio.CapacityLimiter(1)  # PBKDF2 runs one at a time: a CPU stays free
         self.counters = metrics.ServerCounters()
         self.hub = UpdateHub(self.agent)
         self.assets = load_assets()
@@ -240,14 +256,22 @@ class WebServer:
     ) -> None:
         # Also covers websockets' own refusals (426, 400): every response gets the headers.
         if response.status_code != 101:
-            self._security_headers(response, request.headers.get("Host"))
+            host = None if len(request.headers.get_all("Host")) != 1 else request.headers["Host"]
+            self._security_headers(response, host)
 
     async def _process_request(
         self, connection: ServerConnection, request: Request
     ) -> Response | None:
         self.counters.http_requests += 1
         try:
+            for name in _SINGLE_HEADERS:
+                _single(request, name)
             return await self._route(connection, request)
+        except BadRequest as exc:
+            # Anyone can send these: answered and counted, at debug (no log flood).
+            self.counters.bad_requests += 1
+            log.debug("bad web request", extra=kv(reason=str(exc)))
+            return self._respond(400, f"Bad request: {exc}.\n")
         except Exception:
             log.error("web request failed", exc_info=True)
             return self._respond(500, "Internal error; see the agent's log.\n")
@@ -265,7 +289,11 @@ class WebServer:
         host = request.headers.get("Host")
         # Plain HTTP may sit behind a TLS proxy (an https Origin); TLS here means https only.
         scheme = "https" if self.tls is not None else None
-        if not origin_allowed(origin, host, self.config.allowed_origins, scheme):
+        try:
+            allowed = origin_allowed(origin, host, self.config.allowed_origins, scheme)
+        except ValueError:  # urlsplit: "http://[" and other broken URLs
+            raise BadRequest("the Origin header is not a URL") from None
+        if not allowed:
             self.counters.origin_refused += 1
             log.warning("foreign origin refused", extra=kv(client=address, origin=origin))
             return self._respond(403, "Forbidden: pages from this origin may not use the agent.\n")
@@ -305,26 +333,30 @@ class WebServer:
         return self._respond(301, text, extra={"Location": target})
 
     async def _authenticate(self, request: Request, address: str, api: bool) -> Response | None:
-        retry_after = self.limiter.retry_after(address)
-        if retry_after is not None:
-            self.counters.rate_limited += 1
-            return self._respond(
-                429,
-                f"Too many failed logins; try again in {retry_after} s.\n",
-                extra={"Retry-After": str(retry_after)},
-            )
+        # Who is already in never waits: a valid page token, or a login accepted before.
         if api and self.tokens.valid(cookie_token(request.headers.get("Cookie"))):
             return None
         basic = parse_basic(request.headers.get("Authorization"))
+        if basic is not None and self.credentials.is_cached(*basic):
+            return None
         if basic is not None:
-            user, password = basic
-            accepted = self.credentials.is_cached(user, password) or await anyio.to_thread.run_sync(
-                self.credentials.check, user, password
-            )
+            retry_after = self.limiter.begin(address)
+            if retry_after is not None:
+                self.counters.rate_limited += 1
+                return self._respond(
+                    429,
+                    f"Too many failed logins; try again in {retry_after} s.\n",
+                    extra={"Retry-After": str(retry_after)},
+                )
+            accepted = False
+            try:
+                accepted = await anyio.to_thread.run_sync(
+                    self.credentials.check, *basic, limiter=self._checking
+                )
+            finally:
+                self.limiter.end(address, accepted)
             if accepted:
-                self.limiter.succeeded(address)
                 return None
-            self.limiter.failed(address)
             self.counters.auth_failures += 1
             log.warning("diagnostics login failed", extra=kv(client=address))
         return self._respond(
@@ -357,13 +389,13 @@ class WebServer:
             text = json.dumps(scrub(frame), ensure_ascii=False)
             await connection.send(text)
 
-        async def answer(message: str | bytes, ctx: ApiContext) -> None:
+        async def answer(message: str | bytes, ctx: ApiContext, parsed: Any, slots: int) -> None:
             try:
                 self.counters.api_requests += 1
                 if isinstance(message, bytes):
                     reply: tuple[str, int] | None = (binary_frame_error(), 1)
                 else:
-                    reply = await handle_text(message, ctx)
+                    reply = await handle_text(message, ctx, parsed)
                 if reply is None:
                     return
                 text, errors = reply
@@ -372,7 +404,8 @@ class WebServer:
             except ConnectionClosed:
                 pass  # the answer to a client that left goes nowhere
             finally:
-                in_flight.release()
+                for _ in range(slots):
+                    in_flight.release()
 
         # Cancelled only when the server stops: then requests still running end with it.
         scope = anyio.CancelScope()
@@ -383,8 +416,15 @@ class WebServer:
                     ctx = ApiContext(self.agent, self.hub, tg, notify)
                     try:
                         async for message in connection:
-                            await in_flight.acquire()  # backpressure: stop reading when busy
-                            tg.start_soon(answer, message, ctx)
+                            parsed, calls = (
+                                (None, 1) if isinstance(message, bytes) else (parse_frame(message))
+                            )
+                            # Each call of a batch holds a slot (backpressure: stop reading
+                            # when busy); a batch over the cap is refused, never run.
+                            slots = calls if calls <= MAX_BATCH else 1
+                            for _ in range(slots):
+                                await in_flight.acquire()
+                            tg.start_soon(answer, message, ctx, parsed, slots)
                     except ConnectionClosed:
                         pass
                     # Stop the updates; requests already running (a join) finish on their

@@ -1,7 +1,8 @@
 """Home Assistant discovery, checked against what HA's MQTT integration documents:
 `<discovery_prefix>/<component>/[<node_id>/]<object_id>/config`, retained; node and object
-ids of [a-zA-Z0-9_-]; `unique_id` + `device` (identifiers, name, model, sw_version) so the
-entities form one device; `availability_topic` with HA's default payloads online/offline;
+ids of [a-zA-Z0-9_-]; `unique_id` + `default_entity_id` (domain.slug) + `device`
+(identifiers, name, model, sw_version) so the entities form one device;
+`availability_topic` with HA's default payloads online/offline;
 sensors/binary sensors read `state_topic` through `value_template`; binary sensors answer
 ON/OFF (HA's default payload_on/payload_off); buttons and selects publish to
 `command_topic` (`command_template`; a select needs `options`); an empty retained config
@@ -51,6 +52,10 @@ def test_one_device_per_room_with_documented_fields() -> None:
         assert COMPONENT_KEYS[component] <= set(entity), (component, entity)
         assert entity["availability_topic"] == "roomagent/hq/huddle-3a/availability"
         assert entity["unique_id"] == f"roomagent_huddle-3a_{object_id}"
+        # HA's current key for the entity id (object_id is gone since 2026.4).
+        assert entity["default_entity_id"] == f"{component}.huddle_3a_{object_id}"
+        assert re.match(r"^[a-z_]+\.[a-z0-9_]+$", entity["default_entity_id"])
+        assert "object_id" not in entity
         assert entity["device"] == {
             "identifiers": ["huddle-3a"],
             "name": "Huddle 3A",

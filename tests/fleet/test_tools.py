@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import anyio
+import httpx
 import pytest
 
 from .conftest import OPERATOR, OPERATOR_PASSWORD, Mosquitto, free_port
@@ -146,3 +147,39 @@ async def test_watch_prints_one_line_per_change(mosquitto: Mosquitto, tmp_path: 
     assert any(line.startswith("hq/huddle-3a event ") for line in lines), lines
     status = re.compile(r"^hq/huddle-3a status \w+ link=\w+ meeting=\S+ offline=\S+$")
     assert any(status.match(line) for line in lines), lines
+
+
+async def test_serve_runs_the_page_from_the_command_line(mosquitto: Mosquitto) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "ROOMAGENT_MQTT_USERNAME": OPERATOR,
+        "ROOMAGENT_MQTT_PASSWORD": OPERATOR_PASSWORD,
+        "ROOMAGENT_WEB_PASSWORD": "serve-page-pw-31",
+    }
+    args = ["fleet", "serve", "--broker", mosquitto.url, "--listen", f"127.0.0.1:{port}"]
+    process = await anyio.open_process([sys.executable, "-m", "roomagent", *args], env=env)
+    try:
+        assert process.stdout is not None
+        said = ""
+        with anyio.fail_after(20):
+            while "fleet page: " not in said:
+                said += (await process.stdout.receive()).decode()
+        assert f"fleet page: http://127.0.0.1:{port}/" in said
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            assert (await http.get("/metrics")).status_code == 401
+            with anyio.fail_after(10):
+                while True:
+                    metrics = await http.get("/metrics", auth=("admin", "serve-page-pw-31"))
+                    if "roomagent_fleet_broker_connected 1.0" in metrics.text:
+                        break
+                    await anyio.sleep(0.2)
+    finally:
+        process.terminate()
+        await process.aclose()
+
+    # No password for the page: a one-line error, exit 1.
+    del env["ROOMAGENT_WEB_PASSWORD"]
+    done = await anyio.run_process([sys.executable, "-m", "roomagent", *args], env=env, check=False)
+    assert done.returncode == 1 and b"no password for the diagnostics page" in done.stderr

@@ -19,7 +19,7 @@ from roomagent.rooms import (
     SwitchType,
     codes,
 )
-from roomagent.rooms.session import backoff_delay
+from roomagent.rooms.reconnect import backoff_delay
 from roomagent.sim.rooms import GARBAGE_KINDS, RoomsSimulator
 
 from .conftest import PASSWORD, make_session, running, wait_for

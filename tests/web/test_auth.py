@@ -55,19 +55,48 @@ def test_parse_basic() -> None:
 
 
 def test_limiter_blocks_after_five_failures_per_address() -> None:
-    limiter = LoginLimiter(max_failures=5, window=60)
+    limiter = LoginLimiter(max_failures=5, window=60, locked_interval=5)
     for _ in range(5):
-        assert limiter.retry_after("10.0.0.9") is None
-        limiter.failed("10.0.0.9")
-    assert 59 <= (limiter.retry_after("10.0.0.9") or 0) <= 60
-    assert limiter.retry_after("10.0.0.10") is None  # per address
-    limiter.succeeded("10.0.0.9")
-    assert limiter.retry_after("10.0.0.9") is None
+        assert limiter.begin("10.0.0.9") is None
+        limiter.end("10.0.0.9", accepted=False)
+    assert 1 <= (limiter.begin("10.0.0.9") or 0) <= 5  # locked: the next check waits
+    assert limiter.begin("10.0.0.10") is None  # per address
+    limiter.end("10.0.0.10", accepted=False)
+    assert limiter.checks == 6
+
+
+def test_limiter_counts_an_attempt_before_it_is_checked() -> None:
+    limiter = LoginLimiter(max_failures=5, window=60, at_once=2)
+    assert limiter.begin("10.0.0.9") is None
+    assert limiter.begin("10.0.0.9") is None
+    assert limiter.begin("10.0.0.9") == 1  # two checks running: the third is refused now
+    limiter.end("10.0.0.9", accepted=False)
+    assert limiter.begin("10.0.0.9") is None
+    assert limiter.checks == 3
+
+
+def test_limiter_success_takes_back_only_its_own_attempt() -> None:
+    limiter = LoginLimiter(max_failures=2, window=60, locked_interval=60)
+    assert limiter.begin("10.0.0.9") is None
+    limiter.end("10.0.0.9", accepted=False)
+    assert limiter.begin("10.0.0.9") is None
+    limiter.end("10.0.0.9", accepted=True)  # staff in: the attacker's failure stays
+    assert limiter.begin("10.0.0.9") is None
+    limiter.end("10.0.0.9", accepted=False)
+    assert limiter.begin("10.0.0.9") is not None
+
+
+def test_limiter_bounds_checks_over_all_addresses() -> None:
+    limiter = LoginLimiter(total=2)
+    assert limiter.begin("10.0.0.1") is None
+    assert limiter.begin("10.0.0.2") is None
+    assert limiter.begin("10.0.0.3") == 1
 
 
 def test_limiter_forgets_old_failures() -> None:
     limiter = LoginLimiter(max_failures=1, window=0.0)
-    limiter.failed("10.0.0.9")
+    assert limiter.begin("10.0.0.9") is None
+    limiter.end("10.0.0.9", accepted=False)
     assert limiter.retry_after("10.0.0.9") is None
 
 

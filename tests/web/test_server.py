@@ -96,7 +96,8 @@ async def test_wrong_password_then_rate_limited(server: WebServer) -> None:
         limited = await http.get("/", auth=(USER, "wrong"))
         assert limited.status_code == 429
         assert 1 <= int(limited.headers["Retry-After"]) <= 60
-        # While limited, even the right password waits: a guesser learns nothing.
+        # While limited, a new password (right or wrong) waits for the next check slot: a
+        # guesser learns nothing sooner. (test_hostile_web: staff get in at that slot.)
         assert (await http.get("/", auth=(USER, PASSWORD))).status_code == 429
         assert (await http.get("/healthz")).status_code == 200
         # The API socket is limited too.

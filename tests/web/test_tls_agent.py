@@ -23,6 +23,7 @@ WEB_PASSWORD = "lan-page-pw-2718"
 
 def agent_config(tmp_path: Path, web_extra: str = "") -> Path:
     (tmp_path / "web.pw").write_text(WEB_PASSWORD + "\n")
+    (tmp_path / "web.pw").chmod(0o600)  # else check-config warns: readable by every user
     path = tmp_path / "room.toml"
     path.write_text(
         f"""state_dir = "{tmp_path / "state"}"

@@ -29,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from stats import pct
 
 from roomagent.rooms import LinkState, RoomsSession
+from roomagent.rooms.link import auth_subprotocol
 from roomagent.rooms.protocol import request_frame
-from roomagent.rooms.session import auth_subprotocol
 from roomagent.sim.rooms import RoomsSimulator
 
 PASSWORD = "bench-password"

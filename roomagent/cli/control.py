@@ -17,6 +17,7 @@ from roomagent.config.loader import ConfigError
 from roomagent.config.model import AgentConfig
 from roomagent.logsetup import kv, setup_logging
 from roomagent.web.tls import config_problems as tls_config_problems
+from roomagent.web.tls import expiry_warning as tls_expiry_warning
 
 log = logging.getLogger("roomagent.run")
 
@@ -81,6 +82,9 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         f"{args.file}: OK ({len(config.devices)} devices, {len(config.bindings)} bindings, "
         f"{len(config.feedback)} feedback rules)"
     )
+    expiring = tls_expiry_warning(config.web, Path(args.file).parent)
+    if expiring:  # valid today: a warning, and still exit 0
+        print(f"{args.file}: warning: web.cert_file: {expiring}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -9,6 +9,7 @@ from roomagent.rooms.errors import (
     RoomsTimeout,
     RoomsUnreachable,
 )
+from roomagent.rooms.link import LinkState, RoomsChange
 from roomagent.rooms.mirror import MeetingMirror
 from roomagent.rooms.models import (
     ACTIONS,
@@ -20,7 +21,7 @@ from roomagent.rooms.models import (
     masked,
     resolve_action,
 )
-from roomagent.rooms.session import LinkState, RoomsChange, RoomsSession
+from roomagent.rooms.session import RoomsSession
 
 __all__ = [
     "ACTIONS",

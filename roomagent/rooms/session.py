@@ -7,27 +7,17 @@ peer input is counted and logged, never fatal.
 
 from __future__ import annotations
 
-import base64
-import enum
 import itertools
 import logging
-import urllib.parse
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from typing import Any, Literal, NoReturn
+from typing import Any, NoReturn
 
 import anyio
 import anyio.lowlevel
 from pydantic import ValidationError
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import (
-    ConnectionClosed,
-    InvalidHandshake,
-    InvalidStatus,
-    InvalidURI,
-)
+from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
 
 from roomagent.config.model import RoomsSection
 from roomagent.logsetup import LogBudget, kv, register_secret
@@ -38,7 +28,15 @@ from roomagent.rooms.errors import (
     RoomsError,
     RoomsRefused,
     RoomsTimeout,
-    RoomsUnreachable,
+)
+from roomagent.rooms.link import (
+    MESSAGE_TOO_BIG,
+    LinkObservers,
+    LinkState,
+    RoomsChange,
+    auth_subprotocol,
+    open_link,
+    why_ended,
 )
 from roomagent.rooms.mirror import MeetingMirror
 from roomagent.rooms.models import (
@@ -48,6 +46,7 @@ from roomagent.rooms.models import (
     validate_action,
     validation_summary,
 )
+from roomagent.rooms.pending import InFlight, OutcomeWaiter, Pending
 from roomagent.rooms.protocol import (
     QUERY,
     SUBSCRIBE,
@@ -63,19 +62,12 @@ from roomagent.rooms.text import take_cut_count
 
 log = logging.getLogger("roomagent.rooms")
 
-# [assumption] spec §1: a wrong password is refused with HTTP 401/403, or the server
-# closes at once; these close codes right after the handshake mean "refused".
-AUTH_REFUSED_STATUSES = frozenset({401, 403})
-AUTH_REFUSED_CLOSE_CODES = frozenset({1008, 4001, 4003, 4401, 4403})
-MESSAGE_TOO_BIG = 1009
-
 DEFAULT_MAX_FRAME = 1 << 20  # the library enforces it: a bigger frame closes with 1009
 # A peer gone wild (tens of thousands of events a second): observers get at most this many
 # events a second one by one; the rest update the mirror and the outcome waits, counted as
 # coalesced (the room needs the latest state, not every frame). Log lines: fewer still.
 EVENTS_PER_S = 200
 EVENT_LOG_LINES_PER_S = 20
-EXPIRED_IDS_KEPT = 256  # timed-out ids remembered to tell "late" from "unknown" replies
 # The mirror re-query after an event waits this long: what observers do about the event (an
 # LED frame to a panel, an action's outcome) goes out first instead of queueing behind a
 # Query, and a burst of events (join → status, layout, host) costs one query, not one each.
@@ -99,61 +91,7 @@ COUNTER_NAMES = (
 )
 
 
-class LinkState(enum.StrEnum):
-    CONNECTING = "connecting"
-    READY = "ready"  # connected, subscribed, mirror queried
-    DISCONNECTED = "disconnected"
-    AUTH_FAILED = "auth_failed"
-
-
-@dataclass(frozen=True)
-class RoomsChange:
-    """What observers get: the link moved, the mirror changed, or an event arrived."""
-
-    kind: Literal["link", "mirror", "event"]
-    link: LinkState
-    event: RoomsEvent | None = None
-    mirror: dict[str, Any] | None = None
-
-
-Watcher = Callable[[RoomsChange], None]
-
-
-def auth_subprotocol(password: str) -> str:
-    """`auth-<urlencode(base64(password))>` (spec §1)."""
-    encoded = base64.b64encode(password.encode("utf-8")).decode("ascii")
-    return "auth-" + urllib.parse.quote(encoded, safe="")
-
-
-class _Pending:
-    """One request waiting for its response."""
-
-    __slots__ = ("done", "error", "response", "what")
-
-    def __init__(self, what: str) -> None:
-        self.what = what
-        self.done = anyio.Event()
-        self.response: Response | None = None
-        self.error: RoomsError | None = None
-
-    def fail(self, error: RoomsError) -> None:
-        if not self.done.is_set():
-            self.error = error
-            self.done.set()
-
-
-class _OutcomeWaiter(_Pending):
-    """A call(wait=True) waiting for its outcome event."""
-
-    __slots__ = ("event", "names")
-
-    def __init__(self, action: str, names: frozenset[str]) -> None:
-        super().__init__(action)
-        self.names = names
-        self.event: RoomsEvent | None = None
-
-
-class RoomsSession:
+class RoomsSession(LinkObservers):
     def __init__(
         self,
         url: str,
@@ -167,6 +105,7 @@ class RoomsSession:
         max_frame_bytes: int = DEFAULT_MAX_FRAME,
         open_timeout: float | None = None,
     ) -> None:
+        super().__init__()
         register_secret(password)
         if password:  # websockets' debug log shows the handshake header
             register_secret(auth_subprotocol(password))
@@ -179,20 +118,13 @@ class RoomsSession:
         self.backoff_cap = backoff_cap
         self.max_frame_bytes = max_frame_bytes
         self.open_timeout = open_timeout if open_timeout is not None else min(call_timeout, 10.0)
-        self.link = LinkState.DISCONNECTED
-        self.last_error: str | None = None
         self.mirror = MeetingMirror()
         self.counters: dict[str, int] = dict.fromkeys(COUNTER_NAMES, 0)
         self._ws: ClientConnection | None = None
+        self._inflight = InFlight()
         self._seq = itertools.count(1)
-        self._pending: dict[str, _Pending] = {}
-        self._outcomes: dict[str, _OutcomeWaiter] = {}
-        self._expired: OrderedDict[str, None] = OrderedDict()
-        self._watchers: list[Watcher] = []
-        self._changed: anyio.Event | None = None
         self._refresh: anyio.Event | None = None
         self._running = False
-        self._fatal: RoomsError | None = None
         self._frames_this_link = 0
         self.reconnect = Reconnect(backoff_cap)
         self._event_budget = LogBudget(EVENTS_PER_S)
@@ -222,26 +154,6 @@ class RoomsSession:
         return f"RoomsSession(url={self.url!r}, link={self.link.value})"
 
     # ---- observers ----
-
-    def watch(self, callback: Watcher) -> Callable[[], None]:
-        """Call `callback(change)` on link, mirror and event changes; returns unsubscribe."""
-        self._watchers.append(callback)
-
-        def unsubscribe() -> None:
-            if callback in self._watchers:
-                self._watchers.remove(callback)
-
-        return unsubscribe
-
-    def _notify(self, change: RoomsChange) -> None:
-        for callback in list(self._watchers):
-            try:
-                callback(change)
-            except Exception:  # an observer's bug must not take the session down
-                log.warning("rooms watcher failed", exc_info=True, extra=kv(kind=change.kind))
-        changed, self._changed = self._changed, None
-        if changed is not None:
-            changed.set()
 
     def _set_link(self, link: LinkState, error: str | None = None) -> None:
         self.last_error = error if link != LinkState.READY else self.last_error
@@ -291,44 +203,9 @@ class RoomsSession:
                 self.counters["reconnects"] += 1
         finally:
             self._running = False
-            self._drop_waiters(RoomsDisconnected())
+            self._inflight.drop(RoomsDisconnected())
             if self.link == LinkState.READY or self.link == LinkState.CONNECTING:
                 self._set_link(LinkState.DISCONNECTED, self.last_error)
-
-    async def wait_ready(self, timeout: float | None = None) -> None:  # noqa: ASYNC109
-        """Return once READY; RoomsTimeout after `timeout`; a one-shot run's failure raises."""
-        try:
-            with anyio.fail_after(timeout):
-                while self.link != LinkState.READY:
-                    if self._fatal is not None:
-                        raise self._fatal
-                    if self._changed is None:
-                        self._changed = anyio.Event()
-                    await self._changed.wait()
-        except TimeoutError:
-            why = f" ({self.last_error})" if self.last_error else ""
-            raise RoomsTimeout(f"Rooms client not ready within {timeout:g} s{why}") from None
-
-    async def wait_link(self, link: LinkState, timeout: float | None = None) -> None:  # noqa: ASYNC109
-        """Return once the link is `link` or passes through it (even if it moves on at once,
-        e.g. DISCONNECTED on the way to a reconnect); RoomsTimeout after `timeout`."""
-        if self.link == link:
-            return
-        reached = anyio.Event()
-
-        def on_change(change: RoomsChange) -> None:
-            if change.kind == "link" and change.link == link:
-                reached.set()
-
-        unsubscribe = self.watch(on_change)
-        try:
-            with anyio.fail_after(timeout):
-                await reached.wait()
-        except TimeoutError:
-            why = f" ({self.last_error})" if self.last_error else ""
-            raise RoomsTimeout(f"Rooms link not {link.value} within {timeout:g} s{why}") from None
-        finally:
-            unsubscribe()
 
     @asynccontextmanager
     async def connected(self, ready_timeout: float | None = None) -> AsyncIterator[RoomsSession]:
@@ -358,36 +235,15 @@ class RoomsSession:
 
     # ---- one connection ----
 
-    async def _open(self) -> ClientConnection:
-        try:
-            return await connect(
-                self.url,
-                subprotocols=[auth_subprotocol(self._password)],  # type: ignore[list-item]
-                open_timeout=self.open_timeout,
-                # Dead peer detected within two intervals: ping, wait half, close a quarter.
-                ping_interval=self.ping_interval,
-                ping_timeout=self.ping_interval / 2,
-                close_timeout=min(self.ping_interval / 4, 5.0),
-                max_size=self.max_frame_bytes,
-                proxy=None,
-                user_agent_header="roomagent",
-            )
-        except InvalidStatus as exc:
-            status = exc.response.status_code
-            if status in AUTH_REFUSED_STATUSES:
-                raise RoomsAuthFailed() from None
-            raise RoomsUnreachable(f"Rooms client at {self.url} answered HTTP {status}") from None
-        except InvalidURI:
-            raise RoomsUnreachable(f"not a valid Rooms URL: {self.url}") from None
-        except (OSError, TimeoutError, InvalidHandshake) as exc:
-            reason = _plain_reason(exc)
-            raise RoomsUnreachable(
-                f"cannot reach the Rooms client at {self.url}: {reason}"
-            ) from None
-
     async def _connect_and_serve(self) -> NoReturn:
         """Serve one connection until it ends, then raise why it ended."""
-        ws = await self._open()
+        ws = await open_link(
+            self.url,
+            self._password,
+            open_timeout=self.open_timeout,
+            ping_interval=self.ping_interval,
+            max_size=self.max_frame_bytes,
+        )
         self._ws = ws
         self._frames_this_link = 0
         ready = False
@@ -413,7 +269,7 @@ class RoomsSession:
                 tg.cancel_scope.cancel()
         finally:
             self._ws = None
-            self._drop_waiters(RoomsDisconnected())
+            self._inflight.drop(RoomsDisconnected())
             with anyio.CancelScope(shield=True), anyio.move_on_after(1.0):
                 await ws.close()
             if self.mirror.forget():
@@ -424,22 +280,10 @@ class RoomsSession:
         self, closed: ConnectionClosed | None, ready: bool, setup_error: RoomsError | None
     ) -> RoomsError:
         """Why the connection ended, as the error run() records."""
-        close = (closed.rcvd or closed.sent) if closed else None
         if closed and closed.sent and closed.sent.code == MESSAGE_TOO_BIG:
             self.counters["oversize_frames"] += 1
             log.warning("rooms frame over the size cap", extra=kv(cap=self.max_frame_bytes))
-        if (
-            not ready
-            and self._frames_this_link == 0
-            and closed
-            and closed.rcvd
-            and closed.rcvd.code in AUTH_REFUSED_CLOSE_CODES
-        ):
-            return RoomsAuthFailed()
-        if setup_error is not None and not ready:
-            return RoomsDisconnected(f"Rooms session set-up failed: {setup_error}")
-        reason = f"{close.code} {close.reason}".strip() if close else "connection lost"
-        return RoomsDisconnected(f"Rooms client disconnected ({reason})")
+        return why_ended(closed, ready, self._frames_this_link, setup_error)
 
     async def _setup(self) -> None:
         for module in self.subscribe:
@@ -497,25 +341,14 @@ class RoomsSession:
 
     def _dispatch(self, frame: Response | RoomsEvent | BadFrame) -> None:
         if isinstance(frame, Response):
-            pending = self._pending.pop(frame.id, None)
-            if pending is not None:
-                pending.response = frame
-                pending.done.set()
-            elif frame.id in self._expired:
-                self.counters["late_responses"] += 1
-                log.info("rooms late response dropped", extra=kv(id=frame.id))
-            else:
-                self.counters["unknown_ids"] += 1
-                log.warning("rooms response to unknown id dropped", extra=kv(id=frame.id))
+            self._inflight.answered(frame, self.counters)
         elif isinstance(frame, BadFrame):
             self.counters["bad_frames"] += 1
             held = self._log_budget.allow("bad")
             if held is not None:
                 fields = {"reason": frame.reason} | ({"suppressed": held} if held else {})
                 log.warning("rooms bad frame dropped", extra=kv(**fields))
-            pending = self._pending.pop(frame.id, None) if frame.id else None
-            if pending is not None:
-                pending.fail(RoomsError(f"malformed reply to {pending.what}: {frame.reason}"))
+            self._inflight.malformed(frame)
         else:
             self._on_event(frame)
 
@@ -530,7 +363,7 @@ class RoomsSession:
             # A flood: the outcome waits still end, and the refresher's Query brings the
             # mirror to the latest state instead of validating every frame.
             self.counters["events_coalesced"] += 1
-            self._wake_waiters(event)
+            self._inflight.wake(event)
             if self._refresh is not None:  # unknown events too: they may mean a change
                 self._refresh.set()
             return
@@ -546,30 +379,18 @@ class RoomsSession:
             log.warning("rooms event has wrong types", extra=kv(error=_first(exc)))
             changed = False
         self.counters["texts_cut"] += take_cut_count()
-        self._wake_waiters(event)
+        self._inflight.wake(event)
         self._notify(RoomsChange("event", self.link, event=event))
         if changed:
             self._mirror_changed()
         if self._refresh is not None:
             self._refresh.set()
 
-    def _wake_waiters(self, event: RoomsEvent) -> None:
-        for waiter in list(self._outcomes.values()):
-            if event.name in waiter.names and not waiter.done.is_set():
-                waiter.event = event
-                waiter.done.set()
-
     def _log_event(self, message: str, event: RoomsEvent) -> None:
         held = self._log_budget.allow("event")
         if held is not None:
             fields = {"module": event.module, "event_name": event.name}
             log.info(message, extra=kv(**fields, **({"suppressed": held} if held else {})))
-
-    def _drop_waiters(self, error: RoomsError) -> None:
-        """Disconnect: every pending call and outcome wait fails at once."""
-        for pending in [*self._pending.values(), *self._outcomes.values()]:
-            pending.fail(error)
-        self._pending.clear()
 
     # ---- requests ----
 
@@ -580,8 +401,8 @@ class RoomsSession:
         if ws is None:
             raise RoomsDisconnected("Rooms client is not connected")
         req_id = f"{next(self._seq):x}"  # unique per session, so per connection too
-        pending = _Pending(what)
-        self._pending[req_id] = pending
+        pending = Pending(what)
+        self._inflight.pending[req_id] = pending
         try:
             await ws.send(request_frame(req_id, method, params))
             self.counters["frames_out"] += 1
@@ -591,12 +412,12 @@ class RoomsSession:
             raise RoomsDisconnected() from None
         except TimeoutError:
             self.counters["timeouts"] += 1
-            self._remember_expired(req_id)
+            self._inflight.expire(req_id)
             raise RoomsTimeout(
                 f"no answer from the Rooms client to {what} within {self.call_timeout:g} s"
             ) from None
         finally:
-            self._pending.pop(req_id, None)
+            self._inflight.pending.pop(req_id, None)
         if pending.error is not None:
             raise pending.error
         response = pending.response
@@ -605,11 +426,6 @@ class RoomsSession:
             self.counters["refusals"] += 1
             raise RoomsRefused(response.error_code, response.message, action)
         return response
-
-    def _remember_expired(self, req_id: str) -> None:
-        self._expired[req_id] = None
-        while len(self._expired) > EXPIRED_IDS_KEPT:
-            self._expired.popitem(last=False)
 
     def _require_ready(self) -> None:
         # No silent queueing: a "Join" pressed now must not join minutes later.
@@ -645,13 +461,13 @@ class RoomsSession:
         spec, args = validate_action(action, params)
         self._require_ready()
         self.counters["calls"] += 1
-        waiter: _OutcomeWaiter | None = None
+        waiter: OutcomeWaiter | None = None
         if wait:
-            if spec.name in self._outcomes:
+            if spec.name in self._inflight.outcomes:
                 raise RoomsBadRequest(f"a {spec.name} is already waiting for its outcome")
             # Registered before sending: the event can overtake the response.
-            waiter = _OutcomeWaiter(spec.name, spec.outcomes)
-            self._outcomes[spec.name] = waiter
+            waiter = OutcomeWaiter(spec.name, spec.outcomes)
+            self._inflight.outcomes[spec.name] = waiter
         try:
             await self._request(
                 call_method(module),
@@ -673,19 +489,9 @@ class RoomsSession:
                 f"{self.outcome_timeout:g} s"
             ) from None
         finally:
-            if waiter is not None and self._outcomes.get(spec.name) is waiter:
-                del self._outcomes[spec.name]
+            if waiter is not None and self._inflight.outcomes.get(spec.name) is waiter:
+                del self._inflight.outcomes[spec.name]
 
 
 def _first(exc: ValidationError) -> str:
     return validation_summary(exc).split("; ")[0]
-
-
-def _plain_reason(exc: BaseException) -> str:
-    if isinstance(exc, TimeoutError):
-        return "timed out"
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror.lower()
-    return str(exc) or type(exc).__name__

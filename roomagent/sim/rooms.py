@@ -30,6 +30,7 @@ from websockets.typing import Subprotocol
 
 from roomagent.logsetup import kv, register_secret
 from roomagent.rooms import codes
+from roomagent.rooms.link import auth_subprotocol
 from roomagent.rooms.models import MeetingStatus, RoleType
 from roomagent.rooms.protocol import (
     QUERY,
@@ -44,7 +45,6 @@ from roomagent.rooms.protocol import (
     result_frame,
     wire_name,
 )
-from roomagent.rooms.session import auth_subprotocol
 
 log = logging.getLogger("roomagent.sim.rooms")
 

@@ -398,3 +398,15 @@ def config_problems(
         key_name, _, message = str(exc).partition(": ")
         return [((section, key_name.split(".", 1)[1]), message)]
     return []
+
+
+def expiry_warning(settings: TlsSettings, base_dir: Path, section: str = "web") -> str | None:
+    """For check-config: a valid "files" certificate that expires within 30 days."""
+    if tls_mode(settings) != "files":
+        return None
+    try:
+        cert, key = files_pair(settings, base_dir, section)
+        keys = (f"{section}.cert_file", f"{section}.key_file")
+        return ServerTls("files", cert, key, keys).warning()
+    except TlsConfigError:
+        return None  # an error, reported by config_problems

@@ -9,7 +9,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
-from roomagent.rooms.session import auth_subprotocol
+from roomagent.rooms.link import auth_subprotocol
 from roomagent.sim.rooms import RoomsSimulator
 
 from .conftest import PASSWORD, make_session, running

@@ -3,6 +3,7 @@ it logs is the one it serves, the same after a restart; `check-config` names bad
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import signal
 from pathlib import Path
@@ -125,3 +126,16 @@ def test_check_config_names_a_missing_or_mismatched_certificate_file(tmp_path: P
     [line] = done.stderr.splitlines()
     assert re.match(r".*room\.toml:\d+: web\.cert_file: file not found: .*gone\.crt$", line)
     assert "Traceback" not in done.stderr
+
+
+def test_check_config_warns_about_a_certificate_that_expires_soon(tmp_path: Path) -> None:
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(days=20, hours=1)
+    write_pair(tmp_path, "site", not_after=soon)
+    config = agent_config(tmp_path, 'tls = "files"\ncert_file = "site.crt"\nkey_file = "site.key"')
+    done = check_config(config)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"{config}: OK (")
+    [line] = done.stderr.splitlines()
+    assert line.startswith(
+        f"{config}: warning: web.cert_file: the page's certificate expires in 20"
+    )

@@ -1,0 +1,92 @@
+"""Requests in flight on a session: correlated by id, each waiting for its answer or outcome.
+
+A response is matched to its request; one that comes after its request timed out is "late"
+(remembered for EXPIRED_IDS_KEPT ids), any other is "unknown". Both are counted, never fatal.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+
+import anyio
+
+from roomagent.logsetup import kv
+from roomagent.rooms.errors import RoomsError
+from roomagent.rooms.models import RoomsEvent
+from roomagent.rooms.protocol import BadFrame, Response
+
+log = logging.getLogger("roomagent.rooms")
+
+EXPIRED_IDS_KEPT = 256  # timed-out ids remembered to tell "late" from "unknown" replies
+
+
+class Pending:
+    """One request waiting for its response."""
+
+    __slots__ = ("done", "error", "response", "what")
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.done = anyio.Event()
+        self.response: Response | None = None
+        self.error: RoomsError | None = None
+
+    def fail(self, error: RoomsError) -> None:
+        if not self.done.is_set():
+            self.error = error
+            self.done.set()
+
+
+class OutcomeWaiter(Pending):
+    """A call(wait=True) waiting for its outcome event."""
+
+    __slots__ = ("event", "names")
+
+    def __init__(self, action: str, names: frozenset[str]) -> None:
+        super().__init__(action)
+        self.names = names
+        self.event: RoomsEvent | None = None
+
+
+class InFlight:
+    """The requests and outcome waits of one session."""
+
+    def __init__(self) -> None:
+        self.pending: dict[str, Pending] = {}
+        self.outcomes: dict[str, OutcomeWaiter] = {}
+        self._expired: OrderedDict[str, None] = OrderedDict()
+
+    def answered(self, frame: Response, counters: dict[str, int]) -> None:
+        pending = self.pending.pop(frame.id, None)
+        if pending is not None:
+            pending.response = frame
+            pending.done.set()
+        elif frame.id in self._expired:
+            counters["late_responses"] += 1
+            log.info("rooms late response dropped", extra=kv(id=frame.id))
+        else:
+            counters["unknown_ids"] += 1
+            log.warning("rooms response to unknown id dropped", extra=kv(id=frame.id))
+
+    def malformed(self, frame: BadFrame) -> None:
+        pending = self.pending.pop(frame.id, None) if frame.id else None
+        if pending is not None:
+            pending.fail(RoomsError(f"malformed reply to {pending.what}: {frame.reason}"))
+
+    def expire(self, req_id: str) -> None:
+        self._expired[req_id] = None
+        while len(self._expired) > EXPIRED_IDS_KEPT:
+            self._expired.popitem(last=False)
+
+    def wake(self, event: RoomsEvent) -> None:
+        for waiter in list(self.outcomes.values()):
+            if event.name in waiter.names and not waiter.done.is_set():
+                waiter.event = event
+                waiter.done.set()
+
+    def drop(self, error: RoomsError) -> None:
+        """Disconnect: every pending call and outcome wait fails at once."""
+        for pending in [*self.pending.values(), *self.outcomes.values()]:
+            pending.fail(error)
+        self.pending.clear()

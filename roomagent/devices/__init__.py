@@ -1,5 +1,7 @@
 """Serial devices: cameras (VISCA, Pelco-D/P) and panels (line protocols) from firmware profiles."""
 
+# The family modules register their families (camera first: the order error messages list).
+from roomagent.devices import camera, panel  # noqa: F401
 from roomagent.devices.base import DeviceEvent
 from roomagent.devices.device import Device, run_command
 from roomagent.devices.errors import (

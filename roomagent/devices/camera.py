@@ -18,6 +18,7 @@ from roomagent.devices.errors import (
     DeviceSuperseded,
     DeviceTimeout,
 )
+from roomagent.devices.families import Family, register
 from roomagent.devices.profiles import PelcoSection, Profile, Range, ViscaSection
 
 CAMERA_SPECS = (
@@ -434,3 +435,9 @@ class PelcoDriver(CameraDriver):
 
     def fail_pending(self, reason: str) -> None:
         """Nothing is held back: commands are written straight away."""
+
+
+# The camera families this module implements (the registry: roomagent/devices/families.py).
+register(Family("visca", "camera", "visca", False, (1, 7, 1), ViscaDriver))
+register(Family("pelco-d", "camera", "pelco", False, (1, 255, 1), PelcoDriver))
+register(Family("pelco-p", "camera", "pelco", False, (0, 31, 0), PelcoDriver))

@@ -11,7 +11,6 @@ import anyio
 from anyio.abc import TaskGroup
 
 from roomagent.devices.base import DeviceEvent, Driver
-from roomagent.devices.camera import PelcoDriver, ViscaDriver
 from roomagent.devices.errors import (
     CommandUsageError,
     DeviceError,
@@ -19,6 +18,7 @@ from roomagent.devices.errors import (
     DeviceTimeout,
     PortLost,
 )
+from roomagent.devices.families import get_family
 from roomagent.devices.panel import LineDriver
 from roomagent.devices.profiles import Profile, load_profile
 from roomagent.devices.transport import SerialTransport
@@ -33,11 +33,7 @@ STABLE_AFTER = 10.0
 
 
 def make_driver(profile: Profile, address: int, link: Any) -> Driver:
-    if profile.family == "visca":
-        return ViscaDriver(profile, address, link)
-    if profile.family in ("pelco-d", "pelco-p"):
-        return PelcoDriver(profile, address, link)
-    return LineDriver(profile, address, link)
+    return get_family(profile.family).driver(profile, address, link)
 
 
 def check_address(profile: Profile, address: int | None) -> int:

@@ -12,6 +12,7 @@ import anyio
 
 from roomagent.devices.base import CommandSpec, DeviceEvent, Driver, Link, parse_int
 from roomagent.devices.errors import DeviceError, DeviceTimeout
+from roomagent.devices.families import Family, register
 from roomagent.devices.line import LineDialect, LineEvent, LineFramer
 from roomagent.devices.profiles import Profile, Range
 
@@ -250,3 +251,7 @@ class LineDriver(Driver):
         self._cancel_holds()  # the session is over: no hold from a press before it ended
         if self._waiter is not None:
             self._waiter.resolve("", DeviceError(reason))
+
+
+# The panel family this module implements (the registry: roomagent/devices/families.py).
+register(Family("line", "panel", "line", True, (0, 255, 1), LineDriver))

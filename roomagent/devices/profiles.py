@@ -1,8 +1,9 @@
 """Firmware profiles: the pydantic schema and the loader.
 
-A profile is one TOML file naming a protocol family implemented in code (`visca`, `pelco-d`,
-`pelco-p`, `line`) plus everything that differs between models. A new model of a known family
-is a new file; an error names the file, the key and what is allowed.
+A profile is one TOML file naming a protocol family implemented in code (the registry in
+`families.py`: `visca`, `pelco-d`, `pelco-p`, `line`) plus everything that differs between
+models. A new model of a known family is a new file; an error names the file, the key and what
+is allowed.
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from roomagent.config.problems import describe, key_name
 from roomagent.devices.errors import ProfileError
+from roomagent.devices.families import Kind, families, get_family, sections
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "firmware_profiles"
 
-Family = Literal["visca", "pelco-d", "pelco-p", "line"]
 LedMode = Literal["on", "off", "blink"]
 ButtonAction = Literal["press", "hold", "release"]
 ViscaStartupStep = Literal[
@@ -226,18 +227,15 @@ class LineSection(_Strict):
         return value
 
 
-FAMILY_SECTION = {"visca": "visca", "pelco-d": "pelco", "pelco-p": "pelco", "line": "line"}
-DEFAULT_ADDRESS = {
-    "visca": Range(min=1, max=7, default=1),
-    "pelco-d": Range(min=1, max=255, default=1),
-    "pelco-p": Range(min=0, max=31, default=0),
-    "line": Range(min=0, max=255, default=1),
-}
+def family_addresses(name: str) -> Range:
+    """The address range a family's profile gets when it gives no [address]."""
+    low, high, default = get_family(name).addresses
+    return Range(min=low, max=high, default=default)
 
 
 class Profile(_Strict):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.\-]*$")
-    family: Family
+    family: str = Field(description="a registered device family (devices/families.py)")
     model: str = Field(default="", description="the models this profile describes")
     serial: SerialSettings = SerialSettings()
     address: Range | None = None
@@ -247,35 +245,44 @@ class Profile(_Strict):
     line: LineSection | None = None
     source: str = Field(default="", exclude=True)
 
+    @field_validator("family")
+    @classmethod
+    def _registered(cls, value: str) -> str:
+        get_family(value)  # an unknown name: "must be one of …" the registered families
+        return value
+
     @model_validator(mode="before")
     @classmethod
     def _family_defaults(cls, data: Any) -> Any:
-        if not isinstance(data, dict) or data.get("family") not in FAMILY_SECTION:
+        if not isinstance(data, dict) or data.get("family") not in families():
             return data
         data = dict(data)
-        family = data["family"]
-        own = FAMILY_SECTION[family]
-        for other in {"visca", "pelco", "line"} - {own}:
+        family = get_family(data["family"])
+        own = family.section
+        for other in sorted(sections() - {own}):
             if other in data:
-                raise ValueError(f"[{other}] does not belong to a {family} profile; use [{own}]")
-        if own != "line":
+                raise ValueError(
+                    f"[{other}] does not belong to a {family.name} profile; use [{own}]"
+                )
+        if not family.section_required:
             data.setdefault(own, {})
-        data.setdefault("address", DEFAULT_ADDRESS[family].model_dump())
+        data.setdefault("address", family_addresses(family.name).model_dump())
         return data
 
     @model_validator(mode="after")
-    def _line_needs_section(self) -> Profile:
-        if self.family == "line" and self.line is None:
-            raise ValueError("a line profile needs a [line] section")
+    def _needs_section(self) -> Profile:
+        family = get_family(self.family)
+        if family.section_required and getattr(self, family.section) is None:
+            raise ValueError(f"a {family.name} profile needs a [{family.section}] section")
         return self
 
     @property
-    def kind(self) -> Literal["camera", "panel"]:
-        return "panel" if self.family == "line" else "camera"
+    def kind(self) -> Kind:
+        return get_family(self.family).kind
 
     @property
     def addresses(self) -> Range:
-        return self.address or DEFAULT_ADDRESS[self.family]
+        return self.address or family_addresses(self.family)
 
     @property
     def default_address(self) -> int:

@@ -82,7 +82,7 @@ async def main(seconds: float) -> None:
             config.write_text(text)
             env = {**os.environ, ROOMS_PASSWORD_ENV: password, WEB_PASSWORD_ENV: "idle-bench"}
             cpu_s, wall_s, mem = await measure_run(config, env, seconds)
-            connected = room.sim.connection_count
+            connected = room.sim.connections_total  # read after the run ended: every one accepted
     busy = cpu_s
     print(f"roomagent run, idle for {wall_s:.1f} s (after {SETTLE_S:g} s start-up)")
     print(f"  Rooms connections seen by the simulator: {connected}")

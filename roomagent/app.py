@@ -202,18 +202,22 @@ class App:
         from roomagent.discovery.mdns import mdns_host_name
         from roomagent.web.auth import WebAuthError
         from roomagent.web.server import WebServer
-        from roomagent.web.tls import TlsConfigError, server_tls
+        from roomagent.web.tls_settings import TlsConfigError, tls_mode
 
         try:
             password = read_secret(
                 web.password_env, self._relative(web.password_file), what="web password"
             )
-            tls = server_tls(  # None: plain HTTP (loopback, or tls = "off")
-                web,
-                state_dir=self.config.state_dir,
-                base_dir=self.base_dir,
-                mdns_name=mdns_host_name(self.config.room.id or machine_id()),
-            )
+            tls = None  # plain HTTP (loopback, or tls = "off"): no certificate machinery
+            if tls_mode(web) != "off":
+                from roomagent.web.tls import server_tls
+
+                tls = server_tls(
+                    web,
+                    state_dir=self.config.state_dir,
+                    base_dir=self.base_dir,
+                    mdns_name=mdns_host_name(self.config.room.id or machine_id()),
+                )
             server = WebServer(self.core, web, password, web.password_hash, tls=tls)
         except (SecretUnavailable, WebAuthError, TlsConfigError) as exc:
             self.core.record("web", "error", f"diagnostics page off: {exc}", level=logging.ERROR)

@@ -16,8 +16,7 @@ from roomagent.cli.common import EXIT_FAILED, EXIT_OK
 from roomagent.config.loader import ConfigError
 from roomagent.config.model import AgentConfig
 from roomagent.logsetup import kv, setup_logging
-from roomagent.web.tls import config_problems as tls_config_problems
-from roomagent.web.tls import expiry_warning as tls_expiry_warning
+from roomagent.web.tls_settings import tls_mode
 
 log = logging.getLogger("roomagent.run")
 
@@ -66,8 +65,13 @@ def print_problems(exc: ConfigError) -> None:
 
 
 def tls_problems(config: AgentConfig, base_dir: Path) -> list[tuple[tuple[str | int, ...], str]]:
-    """[web] tls = "files": the certificate and key are there, a pair, and not expired."""
-    return tls_config_problems(config.web, base_dir)
+    """[web] tls = "files": the certificate and key are there, a pair, and not expired.
+    Only then is the certificate machinery (cryptography, ~12 MiB) imported."""
+    if tls_mode(config.web) != "files":
+        return []
+    from roomagent.web.tls import config_problems
+
+    return config_problems(config.web, base_dir)
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -82,7 +86,11 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         f"{args.file}: OK ({len(config.devices)} devices, {len(config.bindings)} bindings, "
         f"{len(config.feedback)} feedback rules)"
     )
-    expiring = tls_expiry_warning(config.web, Path(args.file).parent)
+    expiring = None
+    if tls_mode(config.web) == "files":  # the other modes have no pair to check yet
+        from roomagent.web.tls import expiry_warning
+
+        expiring = expiry_warning(config.web, Path(args.file).parent)
     if expiring:  # valid today: a warning, and still exit 0
         print(f"{args.file}: warning: web.cert_file: {expiring}", file=sys.stderr)
     return EXIT_OK

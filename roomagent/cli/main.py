@@ -26,12 +26,14 @@ COMMAND_MODULES = (
 )
 # The module that registers each command, so `roomagent run` imports only what the agent runs
 # (the calendar's HTTP client, zeroconf's browser & co. stay out of a room box's memory unless
-# configured). tests/cli/test_main.py checks it against what the modules register.
+# configured), and `roomagent fleet status` starts quickly. tests/cli/test_main.py checks
+# it against what the modules register.
 COMMAND_HOMES = {
     "run": "roomagent.cli.control",
     "demo": "roomagent.cli.control",
     "check-config": "roomagent.cli.control",
     "schema": "roomagent.cli.schema",
+    "fleet": "roomagent.cli.fleet",
 }
 
 
@@ -56,12 +58,13 @@ def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentP
 
 
 def command_modules(argv: Sequence[str]) -> Sequence[str]:
-    """Only the named command's module when it is one of COMMAND_HOMES; else every module
-    (help, usage errors and the other commands see the whole parser)."""
-    if "--help" in argv or "-h" in argv:
-        return COMMAND_MODULES
+    """Only the named command's module when it is one of COMMAND_HOMES (its own --help too);
+    else every module (`roomagent --help`, usage errors and the other commands see the whole
+    parser)."""
     words = iter(argv)
     for word in words:
+        if word in ("-h", "--help"):
+            return COMMAND_MODULES  # before any command: the top-level help lists them all
         if word == "--log-level":
             next(words, None)  # its value, not a command
         elif not word.startswith("-"):

@@ -13,11 +13,12 @@ import asyncio
 import logging
 import socket
 import ssl
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from websockets.asyncio.server import ServerConnection
 
-from roomagent.web.tls import ServerTls
+if TYPE_CHECKING:  # the certificate machinery is imported only when TLS is on
+    from roomagent.web.tls import ServerTls
 
 log = logging.getLogger(__name__)
 

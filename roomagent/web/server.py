@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import anyio
@@ -50,8 +50,11 @@ from roomagent.web.auth import (
 )
 from roomagent.web.facade import AgentFacade
 from roomagent.web.https import SniffingConnection, Waiting
-from roomagent.web.tls import ServerTls, TlsConfigError, lan_address
+from roomagent.web.tls_settings import TlsConfigError, lan_address
 from roomagent.web.updates import UpdateHub
+
+if TYPE_CHECKING:  # the certificate machinery is imported only when TLS is on
+    from roomagent.web.tls import ServerTls
 
 log = logging.getLogger(__name__)
 

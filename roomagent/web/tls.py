@@ -18,7 +18,6 @@ import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -27,10 +26,20 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from roomagent.logsetup import kv
+from roomagent.web.tls_settings import (
+    WILDCARDS,
+    TlsConfigError,
+    TlsMode,
+    TlsSettings,
+    files_pair,
+    lan_address,
+    tls_mode,
+)
+
+__all__ = ["ServerTls", "TlsConfigError", "TlsMode", "TlsSettings", "lan_address", "tls_mode"]
 
 log = logging.getLogger(__name__)
 
-TlsMode = Literal["auto", "files", "off"]
 # [assumption] 825 days: the longest validity Apple platforms accept for a TLS server
 # certificate, trusted or not; "auto" makes a new one when fewer than 30 days are left.
 AUTO_VALID_DAYS = 825
@@ -38,36 +47,6 @@ WARN_DAYS = 30
 AUTO_FOLDER = "tls"
 AUTO_CERT = "page-cert.pem"
 AUTO_KEY = "page-key.pem"
-_WILDCARDS = ("", "0.0.0.0", "::")
-
-
-class TlsConfigError(Exception):
-    """A certificate or key the server cannot use; the message names the config key."""
-
-
-class TlsSettings(Protocol):
-    """The config fields TLS needs ([web] has them; the fleet page's section too)."""
-
-    listen: str
-    tls: TlsMode | None
-    cert_file: Path | None
-    key_file: Path | None
-
-
-def is_loopback(listen: str) -> bool:
-    if listen == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(listen).is_loopback
-    except ValueError:
-        return False
-
-
-def tls_mode(settings: TlsSettings) -> TlsMode:
-    """The mode in effect: as configured, else auto on a LAN address and off on loopback."""
-    if settings.tls is not None:
-        return settings.tls
-    return "off" if is_loopback(settings.listen) else "auto"
 
 
 def fingerprint(cert: x509.Certificate) -> str:
@@ -165,22 +144,12 @@ def san_names(listen: str, mdns_name: str | None) -> SanNames:
     if mdns_name:
         required.append(mdns_name.rstrip("."))
     extra: list[str] = []
-    if listen in _WILDCARDS:
+    if listen in WILDCARDS:
         extra.append(lan_address())
     else:
         required.append(listen)
     unique = list(dict.fromkeys(n for n in required if n))
     return SanNames(tuple(unique), tuple(a for a in extra if a not in unique))
-
-
-def lan_address() -> str:
-    """The address other machines reach us on (no packet is sent by a UDP connect)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.connect(("192.0.2.1", 9))
-            return str(probe.getsockname()[0])
-        except OSError:
-            return ""
 
 
 def _general_name(name: str) -> x509.GeneralName:
@@ -352,10 +321,6 @@ class ServerTls:
             log.warning(warning, extra=kv(sha256=self.info.fingerprint))
 
 
-def _relative(path: Path, base_dir: Path) -> Path:
-    return path if path.is_absolute() else base_dir / path
-
-
 def server_tls(
     settings: TlsSettings,
     *,
@@ -375,13 +340,6 @@ def server_tls(
         return ServerTls(mode, cert, key, keys)
     cert, key = auto_pair(state_dir, san_names(settings.listen, mdns_name))
     return ServerTls(mode, cert, key, keys)
-
-
-def files_pair(settings: TlsSettings, base_dir: Path, section: str = "web") -> tuple[Path, Path]:
-    if settings.cert_file is None or settings.key_file is None:
-        missing = "cert_file" if settings.cert_file is None else "key_file"
-        raise TlsConfigError(f'{section}.{missing}: required when {section}.tls = "files"')
-    return _relative(settings.cert_file, base_dir), _relative(settings.key_file, base_dir)
 
 
 def config_problems(

@@ -49,3 +49,33 @@ def test_run_does_not_import_the_unconfigured_parts() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     loaded = set(proc.stdout.split())
     assert not loaded & {"httpx", "zeroconf", "pygments", "click"}, loaded
+
+
+def _top_packages(code: str) -> set[str]:
+    code += "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return set(proc.stdout.split())
+
+
+def test_a_page_without_tls_does_not_import_the_certificate_machinery() -> None:
+    # What `roomagent run` with the page (tls off: loopback) and mDNS imports.
+    loaded = _top_packages(
+        "import sys\nimport roomagent.cli.control, roomagent.web.server, roomagent.discovery.mdns\n"
+    )
+    assert "zeroconf" in loaded
+    assert "cryptography" not in loaded, loaded
+
+
+def test_fleet_tools_import_only_their_own_module() -> None:
+    from roomagent.cli.main import COMMAND_MODULES, command_modules
+
+    assert command_modules(["fleet", "status", "--help"]) == ("roomagent.cli.fleet",)
+    assert command_modules(["--help", "fleet"]) == COMMAND_MODULES
+    loaded = _top_packages(
+        "import sys\n"
+        "from roomagent.cli.main import build_parser, command_modules\n"
+        "build_parser(command_modules(['fleet', 'status', '--broker', 'mqtt://x']))\n"
+    )
+    assert "aiomqtt" in loaded
+    assert not loaded & {"cryptography", "jsonrpcserver", "prometheus_client", "pydantic"}, loaded

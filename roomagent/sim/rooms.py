@@ -285,6 +285,10 @@ class RoomsSimulator(RoomsRequests):
         """Send events to every connection as fast as the socket takes them for `seconds`;
         returns how many went out (a peer gone wild, for load tests)."""
         frame = event_frame("Meeting", name, {"layout_switch_info": {"current_switch_type": 2}})
+        if name == "LayoutSwitchChanged":
+            # A real client's events describe its own state: a session that re-reads the
+            # Meeting state mid-flood (coalescing) must read the layout the events say.
+            self.switch_type = 2
         sent = 0
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline and self._connections:

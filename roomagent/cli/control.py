@@ -15,7 +15,9 @@ from roomagent.app import App, load_room_config
 from roomagent.cli.common import EXIT_FAILED, EXIT_OK
 from roomagent.config.loader import ConfigError
 from roomagent.config.model import AgentConfig
+from roomagent.control.status import room_info
 from roomagent.logsetup import kv, setup_logging
+from roomagent.rooms import LinkState
 from roomagent.web.tls_settings import tls_mode
 
 log = logging.getLogger("roomagent.run")
@@ -109,12 +111,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def status_line(app: App) -> str:
-    """The one-line STATUS= systemd shows in `systemctl status`."""
-    status = app.core.status_model()
-    online = sum(1 for d in status.devices if d.online)
+    """The one-line STATUS= systemd shows in `systemctl status`. Read from the core's parts,
+    not the whole typed status: it runs on every status update, a press's among them."""
+    core = app.core
+    room = room_info(core)
+    link = core.session.link.value if core.session else LinkState.DISCONNECTED.value
+    online = sum(1 for device in core.devices.values() if device.online)
     return (
-        f"{status.room.name}: {status.room.state.value}; Rooms {status.rooms.link}; "
-        f"devices {online}/{len(status.devices)} online"
+        f"{room.name}: {room.state.value}; Rooms {link}; "
+        f"devices {online}/{len(core.devices)} online"
     )
 
 

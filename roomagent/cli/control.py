@@ -16,6 +16,7 @@ from roomagent.cli.common import EXIT_FAILED, EXIT_OK
 from roomagent.config.loader import ConfigError
 from roomagent.config.model import AgentConfig
 from roomagent.control.status import room_info
+from roomagent.fleet.room_id import account_mismatch
 from roomagent.logsetup import kv, setup_logging
 from roomagent.rooms import LinkState
 from roomagent.web.tls_settings import tls_mode
@@ -95,6 +96,9 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         expiring = expiry_warning(config.web, Path(args.file).parent)
     if expiring:  # valid today: a warning, and still exit 0
         print(f"{args.file}: warning: web.cert_file: {expiring}", file=sys.stderr)
+    mismatch = account_mismatch(config)
+    if mismatch:  # the broker would take the login and drop the room's messages
+        print(f"{args.file}: warning: mqtt.username: {mismatch}", file=sys.stderr)
     return EXIT_OK
 
 

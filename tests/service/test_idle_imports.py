@@ -13,6 +13,7 @@ import signal
 import socket
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
@@ -20,10 +21,12 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-# The agent's modules at exit, printed by an atexit hook around the real entry point.
+# The agent's modules (and how many objects the collector has frozen) at exit, printed by an
+# atexit hook around the real entry point.
 WRAPPER = (
-    "import atexit, sys\n"
+    "import atexit, gc, sys\n"
     "atexit.register(lambda: print('MODULES', ' '.join(sorted(sys.modules)), flush=True))\n"
+    "atexit.register(lambda: print('FROZEN', gc.get_freeze_count(), flush=True))\n"
     "from roomagent.cli.main import main\n"
     "sys.exit(main(sys.argv[1:]))\n"
 )
@@ -76,9 +79,17 @@ def _loaded(modules: set[str], names: set[str]) -> set[str]:
     return {n for n in names if any(m == n or m.startswith(n + ".") for m in modules)}
 
 
-async def _run(tmp_path: Path, config: str, poke: bool = False, port: int = 0) -> set[str]:
+@dataclass
+class Ran:
+    modules: set[str]  # held at exit
+    frozen: int  # objects in the collector's permanent generation at exit
+
+
+async def _run(
+    tmp_path: Path, config: str, poke: bool = False, port: int = 0, reload: str | None = None
+) -> Ran:
     """`roomagent run` on `config` until READY=1 (then, with `poke`, one /metrics scrape
-    and one API call), then SIGTERM: the modules it held at exit."""
+    and one API call; with `reload`, SIGHUP to that config), then SIGTERM."""
     here = Path(tempfile.mkdtemp(dir=tmp_path))  # a test may run the agent twice
     path = here / "room.toml"
     path.write_text(config)
@@ -103,16 +114,24 @@ async def _run(tmp_path: Path, config: str, poke: bool = False, port: int = 0) -
                         break
                 if poke:
                     await _use_the_page(port)
+                assert proc.stdout is not None
+                out = b""
+                if reload is not None:
+                    path.write_text(reload)
+                    proc.send_signal(signal.SIGHUP)
+                    while b"config reloaded" not in out:
+                        out += await proc.stdout.receive()
             proc.send_signal(signal.SIGTERM)
             with anyio.fail_after(10):
                 assert await proc.wait() == 0
-            assert proc.stdout is not None
-            out = b"".join([chunk async for chunk in proc.stdout]).decode()
+            out += b"".join([chunk async for chunk in proc.stdout])
         finally:
             if proc.returncode is None:
                 proc.kill()
-    line = next(line for line in out.splitlines() if line.startswith("MODULES "))
-    return set(line.split()[1:])
+    lines = out.decode().splitlines()
+    modules = next(line for line in lines if line.startswith("MODULES ")).split()[1:]
+    frozen = next(line for line in lines if line.startswith("FROZEN ")).split()[1]
+    return Ran(set(modules), int(frozen))
 
 
 async def _use_the_page(port: int) -> None:
@@ -132,7 +151,8 @@ async def _use_the_page(port: int) -> None:
 
 @pytest.mark.anyio
 async def test_a_room_without_page_or_mdns_imports_neither(tmp_path: Path) -> None:
-    modules = await _run(tmp_path, _config(None, discovery=False))
+    ran = await _run(tmp_path, _config(None, discovery=False))
+    modules = ran.modules
     absent = (
         UNCONFIGURED | ON_FIRST_USE | {"zeroconf", "roomagent.web.server", "roomagent.discovery"}
     )
@@ -142,7 +162,7 @@ async def test_a_room_without_page_or_mdns_imports_neither(tmp_path: Path) -> No
 
 @pytest.mark.anyio
 async def test_a_page_without_mdns_does_not_import_zeroconf(tmp_path: Path) -> None:
-    modules = await _run(tmp_path, _config(_free_port(), discovery=False))
+    modules = (await _run(tmp_path, _config(_free_port(), discovery=False))).modules
     assert "roomagent.web.server" in modules
     assert _loaded(modules, UNCONFIGURED | ON_FIRST_USE | {"zeroconf"}) == set()
 
@@ -151,10 +171,26 @@ async def test_a_page_without_mdns_does_not_import_zeroconf(tmp_path: Path) -> N
 async def test_the_api_and_metrics_load_with_their_first_use(tmp_path: Path) -> None:
     """Page and mDNS on (bench/idle.py's room): idle without them; a scrape and an API
     call load them and are answered as always."""
-    idle = await _run(tmp_path, _config(_free_port(), discovery=True))
+    idle = (await _run(tmp_path, _config(_free_port(), discovery=True))).modules
     assert "zeroconf" in idle
     assert _loaded(idle, UNCONFIGURED | ON_FIRST_USE) == set()
     port = _free_port()
-    used = await _run(tmp_path, _config(port, discovery=True), poke=True, port=port)
+    used = (await _run(tmp_path, _config(port, discovery=True), poke=True, port=port)).modules
     assert _loaded(used, ON_FIRST_USE) == ON_FIRST_USE
     assert _loaded(used, UNCONFIGURED) == set()
+
+
+@pytest.mark.anyio
+async def test_start_up_objects_are_frozen_until_a_reload_restarts_the_parts(
+    tmp_path: Path,
+) -> None:
+    """roomagent.service.memory: frozen once the agent is up (no full-collection pause
+    mid-press); a reload that restarts the parts thaws them, so the old parts' cycles can
+    still be collected."""
+    config = _config(None, discovery=False)
+    assert (await _run(tmp_path, config)).frozen > 10_000
+    in_place = config.replace("Import room", "Renamed room")  # bindings and name: no restart
+    assert (await _run(tmp_path, config, reload=in_place)).frozen > 10_000
+    moved = _config(None, discovery=False)  # another Rooms URL: the parts restart
+    assert moved != config
+    assert (await _run(tmp_path, config, reload=moved)).frozen == 0

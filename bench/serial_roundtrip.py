@@ -17,6 +17,7 @@ import serial
 from anyio.abc import TaskGroup
 from stats import pct
 
+from roomagent.config.vocab import ButtonPhase
 from roomagent.devices import Device, load_profile, pelco, visca
 from roomagent.devices.line import LineDialect
 from roomagent.sim.camera import CameraEmulator
@@ -142,7 +143,7 @@ def parsers(count: int) -> None:
         assert section is not None
         dialect = LineDialect(section, 1)
         lf = dialect.framer()
-        line = dialect.encode(dialect.button_report(3, "press"))
+        line = dialect.encode(dialect.button_report(3, ButtonPhase.PRESS))
         _throughput(
             f"line: {name} (split + regex)",
             line * count,

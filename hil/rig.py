@@ -21,6 +21,7 @@ from anyio.abc import TaskGroup, TaskStatus
 from hil.socat_link import SocatLink
 from roomagent.app import App
 from roomagent.config.model import AgentConfig, BindingSection
+from roomagent.config.vocab import ButtonPhase
 from roomagent.control.core import RoomCore as Agent
 from roomagent.control.state import RoomState
 from roomagent.demo import CAMERA_PROFILE, PANEL_PROFILE, demo_config
@@ -195,7 +196,7 @@ class Rig:
         self.sim: RoomsSimulator | None = None
         self.camera: LinkedEmulator | None = None
         self.panel: LinkedEmulator | None = None
-        self.button_events: list[tuple[float, int, str]] = []  # (time, button, action)
+        self.button_events: list[tuple[float, int, ButtonPhase]] = []  # (time, button, action)
         self.rooms_events: list[tuple[float, str]] = []  # (time, "Meeting event X")
         self.wire: list[tuple[float, str, dict[str, Any]]] = []  # simulator: (time, method, params)
         self.panel_changes: list[tuple[float, str]] = []  # virtual panel: (time, "led 1 on")

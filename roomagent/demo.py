@@ -26,6 +26,7 @@ import anyio
 
 from roomagent.app import App, parse_room_config
 from roomagent.config.model import AgentConfig
+from roomagent.config.vocab import ButtonPhase
 from roomagent.control.bindings import describe_table
 from roomagent.control.core import RoomCore
 from roomagent.demo_terminal import DemoTerminal, held_buttons, key_help
@@ -131,11 +132,11 @@ def button_help(agent: RoomCore) -> list[str]:
     held = held_buttons(agent.table)
     lines = []
     for button, ons in sorted(by_button.items()):
-        text = ons.get("press", "-")
+        text = ons.get(ButtonPhase.PRESS, "-")
         if button in held:
             text += f"   (held: p{button} starts it, r{button} stops it; h{button} for 1.5 s)"
-        if "hold" in ons:
-            text += f"   (hold, h{button}: {ons['hold']})"
+        if ButtonPhase.HOLD in ons:
+            text += f"   (hold, h{button}: {ons[ButtonPhase.HOLD]})"
         lines.append(f"  {button:>2}  {text}")
     return lines
 

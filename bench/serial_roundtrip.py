@@ -21,7 +21,7 @@ from roomagent.config.vocab import ButtonPhase
 from roomagent.devices import Device, load_profile, pelco, visca
 from roomagent.devices.line import LineDialect
 from roomagent.sim.camera import CameraEmulator
-from roomagent.sim.panel import PanelEmulator
+from roomagent.sim.families import emulator_as, emulator_for
 
 
 def _pct(samples: list[float], q: float) -> float:
@@ -58,7 +58,7 @@ async def _online(device: Device, tg: TaskGroup) -> None:
 
 async def panel_round_trips(rounds: int) -> None:
     profile = load_profile("generic-ascii-keypad")
-    async with PanelEmulator(profile) as panel:
+    async with emulator_for(profile) as panel:
         raw = await anyio.to_thread.run_sync(
             _raw_round_trips, panel.path, b"LED 1 ON\r\n", rounds, b"\n"
         )
@@ -79,7 +79,7 @@ async def panel_round_trips(rounds: int) -> None:
 
 async def round_trips(rounds: int) -> None:
     profile = load_profile("sony-visca")
-    async with CameraEmulator(profile) as camera:
+    async with emulator_as(CameraEmulator, profile) as camera:
         camera.completion_delay = 0.0
         raw = await anyio.to_thread.run_sync(
             _raw_round_trips, camera.path, visca.inquiry(1, "power"), rounds

@@ -29,6 +29,7 @@ from roomagent.devices.base import DeviceEvent
 from roomagent.devices.profiles import load_profile
 from roomagent.sim.camera import CameraEmulator
 from roomagent.sim.emulator import SerialEmulator
+from roomagent.sim.families import emulator_for
 from roomagent.sim.panel import PanelEmulator
 from roomagent.sim.pty import VirtualPort
 from roomagent.sim.rooms import RoomsSimulator
@@ -407,13 +408,13 @@ async def running_rig(settings: HilSettings, folder: Path) -> AsyncIterator[Rig]
         if settings.camera is None:
             profile = load_profile(CAMERA_PROFILE)
             camera = await LinkedEmulator.start(
-                tg, folder, "camera", lambda p: CameraEmulator(profile, port=p)
+                tg, folder, "camera", lambda p: emulator_for(profile, port=p)
             )
             stack.callback(camera.close)
         if settings.panel is None:
             panel_profile = load_profile(PANEL_PROFILE)
             panel = await LinkedEmulator.start(
-                tg, folder, "panel", lambda p: PanelEmulator(panel_profile, port=p)
+                tg, folder, "panel", lambda p: emulator_for(panel_profile, port=p)
             )
             stack.callback(panel.close)
         config = agent_config(

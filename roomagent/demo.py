@@ -32,6 +32,7 @@ from roomagent.control.core import RoomCore
 from roomagent.demo_terminal import DemoTerminal, held_buttons, key_help
 from roomagent.devices.profiles import load_profile
 from roomagent.sim.camera import CameraEmulator
+from roomagent.sim.families import emulator_as
 from roomagent.sim.panel import PanelEmulator
 from roomagent.sim.rooms import RoomsSimulator
 
@@ -97,8 +98,8 @@ async def virtual_room(
 ) -> AsyncIterator[VirtualRoom]:
     """Start the simulator and the emulators; the demo config points at them. Used by the
     demo, the tests and the benchmarks (the app is the caller's)."""
-    camera = CameraEmulator(load_profile(CAMERA_PROFILE))
-    panel = PanelEmulator(load_profile(PANEL_PROFILE))
+    camera = emulator_as(CameraEmulator, load_profile(CAMERA_PROFILE))
+    panel = emulator_as(PanelEmulator, load_profile(PANEL_PROFILE))
     sim = RoomsSimulator(password=rooms_password, event_delay=event_delay)
     async with sim, camera, panel:
         config = demo_config(sim.url, panel.path, camera.path, web_port)

@@ -36,7 +36,7 @@ from roomagent.control.bindings import Bound, ButtonHandler, Key, build_table
 from roomagent.control.feedback import BUSY_SECONDS, NOTICE_SECONDS, PanelFeedback
 from roomagent.control.history import History, Watcher
 from roomagent.control.host import CoreHost
-from roomagent.control.model import ButtonPhase, KnownMeeting, RoomStatus
+from roomagent.control.model import ButtonPhase, FleetStatus, KnownMeeting, RoomStatus
 from roomagent.control.panels_view import PanelsView
 from roomagent.control.state import RoomState, RoomStateMachine, RoomView
 from roomagent.control.status import build_status, room_info
@@ -81,6 +81,8 @@ class RoomCore(CoreHost):
         self.panels: dict[str, PanelFeedback] = {}
         self.calendar: RoomCalendar | None = None
         self.clouds: CloudMeetings | None = None  # set by the app when a cloud is configured
+        # The fleet bridge's state, set by the app while [mqtt] is configured (status.fleet).
+        self.fleet_report: Callable[[], FleetStatus] | None = None
         self.table: dict[Key, Bound] = build_table(config.bindings)
         self.handler: ButtonHandler | None = None
         self.views = self._make_views()  # the page's virtual panels and PTZ pads

@@ -13,6 +13,7 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -25,6 +26,8 @@ from paho.mqtt.properties import Properties
 from roomagent.config.model import AgentConfig
 from roomagent.config.secrets import read_secret
 from roomagent.config.vocab import ButtonPhase
+from roomagent.control.model import FleetStatus
+from roomagent.control.status import room_id
 from roomagent.fleet.broker import Broker, mqtt_error_words, parse_broker
 from roomagent.fleet.commands import (
     Command,
@@ -48,6 +51,7 @@ MAX_CONCURRENT_COMMANDS = 8  # a join can take seconds; more wait (and QoS 1 hol
 MAX_QUEUED_COMMANDS = 1000
 BACKOFF_BASE_S = 1.0
 BACKOFF_CAP_S = 60.0
+ECHO_WAIT_S = 5.0  # our own "online" back from the broker, or its ACL is not ours
 
 
 class RoomFacade(Protocol):
@@ -102,10 +106,25 @@ class BridgeSettings:
             client_key=relative(section.client_key),
         )
         broker.tls_context()  # unreadable TLS files are a config error, found at start
-        room_id = slug(config.room.id or config.room.name)
+        # The topic id follows the room's one id (`[room] id`, else the machine id), not its
+        # name: a rename must not move the topics or make a second device in Home Assistant.
+        # The spec's "or a slug of [room] name" is the rule this replaced (docs/fleet.md).
+        topics = RoomTopics(section.topic_prefix, section.site, slug(room_id(config)))
+        if section.username and section.username != topics.room:
+            # The shipped ACL gives an account the topics named as itself (%u): say it now,
+            # before the broker quietly drops what the room publishes.
+            source = "[room] id" if config.room.id else "the machine id ([room] id is not set)"
+            log.warning(
+                "fleet: the topic id %r (from %s) differs from the broker account %r; with the "
+                "shipped ACL set [room] id = %r",
+                topics.room,
+                source,
+                section.username,
+                section.username,
+            )
         return cls(
             broker=broker,
-            topics=RoomTopics(section.topic_prefix, section.site, room_id),
+            topics=topics,
             keepalive=section.keepalive,
             allow_actions=tuple(section.allow_actions),
             homeassistant=section.homeassistant,
@@ -127,14 +146,37 @@ class BridgeCounters:
     status_published: int = 0
     events_published: int = 0
     commands: int = 0
+    commands_accepted: int = 0
     commands_refused: int = 0
     commands_duplicate: int = 0
     commands_malformed: int = 0
     discovery_removed: int = 0
 
 
+def _now() -> datetime:
+    return datetime.now().astimezone()
+
+
+def acl_words(topics: RoomTopics, broker: Broker) -> str:
+    account = f"account {broker.username!r}" if broker.username else "this account"
+    return (
+        f"the broker's ACL does not let {account} use this room's topics ({topics.base}/…): "
+        f"with the shipped ACL the account must be named as the room id {topics.room!r} "
+        "(set [room] id to the account name)"
+    )
+
+
 class FleetBridge:
-    def __init__(self, room: RoomFacade, settings: BridgeSettings, *, seed: int | None = None):
+    def __init__(
+        self,
+        room: RoomFacade,
+        settings: BridgeSettings,
+        *,
+        seed: int | None = None,
+        on_change: Callable[[], None] = lambda: None,
+    ):
+        """`on_change()` is called (sync) when the bridge's state changes: connected, lost,
+        another reason why the broker cannot be reached."""
         self.room = room
         self.settings = settings
         self.topics = settings.topics
@@ -143,6 +185,12 @@ class FleetBridge:
         self.counters = BridgeCounters()
         self.connected = False
         self.last_error: str | None = None
+        self.state = "connecting"
+        self.since = _now()
+        self.last_publish: datetime | None = None
+        self._on_change = on_change
+        self._catching_up = False  # events from an outage still going out
+        self._echo = anyio.Event()  # our own "online" came back from the broker
         self._rng = random.Random(seed)
         self._status_dirty = anyio.Event()
         self._last_status: str | None = None
@@ -157,6 +205,34 @@ class FleetBridge:
         if update.get("type") == "event" and isinstance(update.get("event"), dict):
             self.outbox.put(update["event"])
         self._status_dirty.set()  # an event can set last_error: the status may have changed
+
+    def report(self) -> FleetStatus:
+        """The bridge's state for the room's status (status.fleet) and its page."""
+        counters = self.counters
+        return FleetStatus(
+            state=self.state,
+            since=self.since,
+            broker=self.settings.broker.url,
+            topic=self.topics.base,
+            topic_id=self.topics.room,
+            last_error=self.last_error,
+            last_publish=self.last_publish,
+            outbox=len(self.outbox),
+            outbox_dropped=self.outbox.dropped,
+            commands_accepted=counters.commands_accepted,
+            commands_refused=counters.commands_refused + counters.commands_malformed,
+        )
+
+    def _set_state(self, state: str, error: str | None) -> None:
+        changed = (state, error) != (self.state, self.last_error)
+        if state != self.state:
+            self.since = _now()
+        self.state, self.last_error = state, error
+        if changed:
+            self._on_change()
+
+    def _published(self) -> None:
+        self.last_publish = _now()
 
     # ---- lifecycle -----------------------------------------------------------------------
 
@@ -201,12 +277,13 @@ class FleetBridge:
         else:
             self.counters.connect_failures += 1
         self.connected = False
-        self.last_error = redact(reason)
+        self._set_state("reconnecting", redact(reason))
         log.info("fleet broker unavailable: %s", self.last_error)
 
     async def _connected(self, client: aiomqtt.Client) -> None:
         self.connected = True
-        self.last_error = None
+        self._catching_up = len(self.outbox) > 0
+        self._set_state("connected", None)
         self.counters.connects += 1
         log.info("fleet broker connected", extra=kv(broker=self.settings.broker.url))
         if self.outbox.dropped > self._dropped_told:
@@ -215,7 +292,13 @@ class FleetBridge:
             self._dropped_told = self.outbox.dropped
         try:
             await client.subscribe(self.topics.cmd, qos=1)
+            # Our own "online" must come back: a broker whose ACL gives this account other
+            # topics takes the login and drops the rest quietly (Mosquitto grants the
+            # subscription and drops the messages).
+            self._echo = anyio.Event()
+            await client.subscribe(self.topics.availability, qos=1)
             await client.publish(self.topics.availability, ONLINE, qos=1, retain=True)
+            self._published()
             self._last_status = None
             await self._publish_status(client)
             self._configs = {}
@@ -225,6 +308,7 @@ class FleetBridge:
                 tg.start_soon(self._status_loop, client)
                 tg.start_soon(self._event_loop, client)
                 tg.start_soon(self._message_loop, client, tg)
+                tg.start_soon(self._check_echo, client)
         finally:
             # A clean stop says "offline" itself: the client's DISCONNECT on the way out
             # tells the broker to drop the last will, which covers only unclean ends.
@@ -234,19 +318,33 @@ class FleetBridge:
                 except aiomqtt.MqttError:
                     pass
 
+    async def _check_echo(self, client: aiomqtt.Client) -> None:
+        with anyio.move_on_after(ECHO_WAIT_S):
+            await self._echo.wait()
+        if not self._echo.is_set():
+            self._set_state("connected", acl_words(self.topics, self.settings.broker))
+            log.warning("fleet: %s", self.last_error)
+            await self._echo.wait()  # late after all (a slow broker): the problem goes
+            self._set_state("connected", None)
+        await client.unsubscribe(self.topics.availability)
+
     # ---- status and discovery ------------------------------------------------------------
 
     def _status_payload(self) -> tuple[str, str, dict[str, Any]]:
         status: dict[str, Any] = scrub(self.room.status())
         text = json.dumps(status, ensure_ascii=False, sort_keys=True)
-        # The uptime ticks on every call; a status differing only there is not a change.
-        same = json.dumps({k: v for k, v in status.items() if k != "uptime_s"}, sort_keys=True)
+        # The uptime ticks on every call, and the bridge's own part changes with each publish:
+        # a status differing only there is not a change.
+        same = json.dumps(
+            {k: v for k, v in status.items() if k not in ("uptime_s", "fleet")}, sort_keys=True
+        )
         return text, same, status
 
     async def _publish_status(self, client: aiomqtt.Client) -> None:
         text, same, status = self._status_payload()
         if same != self._last_status:
             await client.publish(self.topics.status, text, qos=1, retain=True)
+            self._published()
             self._last_status = same
             self.counters.status_published += 1
         if self.settings.homeassistant and not self._settling:
@@ -304,7 +402,11 @@ class FleetBridge:
             text = json.dumps(scrub(event), ensure_ascii=False)
             await client.publish(self.topics.events, text, qos=1)
             self.outbox.pop()  # only once the broker has it: a drop mid-way resends it
+            self._published()
             self.counters.events_published += 1
+            if self._catching_up and not len(self.outbox):
+                self._catching_up = False  # the backlog is out: the page says 0 waiting
+                self._on_change()
 
     # ---- incoming: commands and our retained discovery configs ---------------------------
 
@@ -315,6 +417,9 @@ class FleetBridge:
             if topic == self.topics.cmd:
                 await slots.acquire()  # backpressure: stop reading while the room is busy
                 tg.start_soon(self._command, client, message, slots)
+            elif topic == self.topics.availability:
+                if message.payload in (ONLINE, ONLINE.encode()):
+                    self._echo.set()
             elif self._settling and message.payload and topic.endswith("/config"):
                 self._retained_configs.add(topic)
 
@@ -350,6 +455,7 @@ class FleetBridge:
             log.warning("fleet command refused", extra=kv(id=command.id, action=command.name))
             return error_result(command.id, why)
         log.info("fleet command", extra=kv(id=command.id, action=command.name))
+        self.counters.commands_accepted += 1
         try:
             if command.press is not None:
                 press = command.press

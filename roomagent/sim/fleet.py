@@ -69,6 +69,7 @@ def room_status(
         "cameras": [],
         "last_error": None,
         "last_error_at": None,
+        "fleet": None,  # the bridge's own state: the fleet page reads it from the broker, not here
     }
 
 

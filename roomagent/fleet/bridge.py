@@ -13,7 +13,6 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -39,6 +38,8 @@ from roomagent.fleet.commands import (
     refusal,
 )
 from roomagent.fleet.discovery import room_configs
+from roomagent.fleet.legacy import LegacyCleaner, LegacyTopics
+from roomagent.fleet.link import BrokerLink, acl_words
 from roomagent.fleet.outbox import Outbox
 from roomagent.fleet.topics import OFFLINE, ONLINE, RoomTopics, slug
 from roomagent.logsetup import kv, redact, scrub
@@ -81,6 +82,7 @@ class BridgeSettings:
     discovery_prefix: str = "homeassistant"
     backoff_base: float = BACKOFF_BASE_S
     backoff_cap: float = BACKOFF_CAP_S
+    legacy: LegacyTopics | None = None  # the old topics of a box without [room] id
 
     @classmethod
     def from_config(cls, config: AgentConfig, base_dir: Path | None = None) -> BridgeSettings:
@@ -129,6 +131,7 @@ class BridgeSettings:
             allow_actions=tuple(section.allow_actions),
             homeassistant=section.homeassistant,
             discovery_prefix=section.discovery_prefix,
+            legacy=LegacyTopics.of(config, topics, section.discovery_prefix),
         )
 
 
@@ -153,19 +156,6 @@ class BridgeCounters:
     discovery_removed: int = 0
 
 
-def _now() -> datetime:
-    return datetime.now().astimezone()
-
-
-def acl_words(topics: RoomTopics, broker: Broker) -> str:
-    account = f"account {broker.username!r}" if broker.username else "this account"
-    return (
-        f"the broker's ACL does not let {account} use this room's topics ({topics.base}/…): "
-        f"with the shipped ACL the account must be named as the room id {topics.room!r} "
-        "(set [room] id to the account name)"
-    )
-
-
 class FleetBridge:
     def __init__(
         self,
@@ -184,13 +174,10 @@ class FleetBridge:
         self.commands = CommandLog()
         self.counters = BridgeCounters()
         self.connected = False
-        self.last_error: str | None = None
-        self.state = "connecting"
-        self.since = _now()
-        self.last_publish: datetime | None = None
-        self._on_change = on_change
+        self.link = BrokerLink(on_change)
         self._catching_up = False  # events from an outage still going out
         self._echo = anyio.Event()  # our own "online" came back from the broker
+        self._legacy: LegacyCleaner | None = None
         self._rng = random.Random(seed)
         self._status_dirty = anyio.Event()
         self._last_status: str | None = None
@@ -208,31 +195,24 @@ class FleetBridge:
 
     def report(self) -> FleetStatus:
         """The bridge's state for the room's status (status.fleet) and its page."""
-        counters = self.counters
+        counters, link = self.counters, self.link
         return FleetStatus(
-            state=self.state,
-            since=self.since,
+            state=link.state,
+            since=link.since,
             broker=self.settings.broker.url,
             topic=self.topics.base,
             topic_id=self.topics.room,
-            last_error=self.last_error,
-            last_publish=self.last_publish,
+            last_error=link.last_error,
+            last_publish=link.last_publish,
             outbox=len(self.outbox),
             outbox_dropped=self.outbox.dropped,
             commands_accepted=counters.commands_accepted,
             commands_refused=counters.commands_refused + counters.commands_malformed,
         )
 
-    def _set_state(self, state: str, error: str | None) -> None:
-        changed = (state, error) != (self.state, self.last_error)
-        if state != self.state:
-            self.since = _now()
-        self.state, self.last_error = state, error
-        if changed:
-            self._on_change()
-
-    def _published(self) -> None:
-        self.last_publish = _now()
+    @property
+    def last_error(self) -> str | None:
+        return self.link.last_error
 
     # ---- lifecycle -----------------------------------------------------------------------
 
@@ -277,13 +257,13 @@ class FleetBridge:
         else:
             self.counters.connect_failures += 1
         self.connected = False
-        self._set_state("reconnecting", redact(reason))
+        self.link.set("reconnecting", redact(reason))
         log.info("fleet broker unavailable: %s", self.last_error)
 
     async def _connected(self, client: aiomqtt.Client) -> None:
         self.connected = True
         self._catching_up = len(self.outbox) > 0
-        self._set_state("connected", None)
+        self.link.set("connected", None)
         self.counters.connects += 1
         log.info("fleet broker connected", extra=kv(broker=self.settings.broker.url))
         if self.outbox.dropped > self._dropped_told:
@@ -298,7 +278,11 @@ class FleetBridge:
             self._echo = anyio.Event()
             await client.subscribe(self.topics.availability, qos=1)
             await client.publish(self.topics.availability, ONLINE, qos=1, retain=True)
-            self._published()
+            legacy = self.settings.legacy
+            self._legacy = LegacyCleaner(legacy) if legacy is not None else None
+            if self._legacy is not None:
+                await self._legacy.start(client)
+            self.link.published()
             self._last_status = None
             await self._publish_status(client)
             self._configs = {}
@@ -322,10 +306,10 @@ class FleetBridge:
         with anyio.move_on_after(ECHO_WAIT_S):
             await self._echo.wait()
         if not self._echo.is_set():
-            self._set_state("connected", acl_words(self.topics, self.settings.broker))
+            self.link.set("connected", acl_words(self.topics, self.settings.broker))
             log.warning("fleet: %s", self.last_error)
             await self._echo.wait()  # late after all (a slow broker): the problem goes
-            self._set_state("connected", None)
+            self.link.set("connected", None)
         await client.unsubscribe(self.topics.availability)
 
     # ---- status and discovery ------------------------------------------------------------
@@ -344,7 +328,7 @@ class FleetBridge:
         text, same, status = self._status_payload()
         if same != self._last_status:
             await client.publish(self.topics.status, text, qos=1, retain=True)
-            self._published()
+            self.link.published()
             self._last_status = same
             self.counters.status_published += 1
         if self.settings.homeassistant and not self._settling:
@@ -402,11 +386,11 @@ class FleetBridge:
             text = json.dumps(scrub(event), ensure_ascii=False)
             await client.publish(self.topics.events, text, qos=1)
             self.outbox.pop()  # only once the broker has it: a drop mid-way resends it
-            self._published()
+            self.link.published()
             self.counters.events_published += 1
             if self._catching_up and not len(self.outbox):
                 self._catching_up = False  # the backlog is out: the page says 0 waiting
-                self._on_change()
+                self.link.on_change()
 
     # ---- incoming: commands and our retained discovery configs ---------------------------
 
@@ -420,6 +404,8 @@ class FleetBridge:
             elif topic == self.topics.availability:
                 if message.payload in (ONLINE, ONLINE.encode()):
                     self._echo.set()
+            elif self._legacy is not None and self._legacy.wants(topic):
+                await self._legacy.handle(client, topic, message.payload)
             elif self._settling and message.payload and topic.endswith("/config"):
                 self._retained_configs.add(topic)
 

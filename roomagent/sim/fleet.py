@@ -69,7 +69,19 @@ def room_status(
         "cameras": [],
         "last_error": None,
         "last_error_at": None,
-        "fleet": None,  # the bridge's own state: the fleet page reads it from the broker, not here
+        "fleet": {  # the bridge of a room that publishes is connected (status.fleet)
+            "state": "connected",
+            "since": None,
+            "broker": None,
+            "topic": None,
+            "topic_id": room_id,
+            "last_error": None,
+            "last_publish": None,
+            "outbox": 0,
+            "outbox_dropped": 0,
+            "commands_accepted": 0,
+            "commands_refused": 0,
+        },
     }
 
 

@@ -141,3 +141,42 @@ async def test_the_state_follows_the_broker(mosquitto: Mosquitto, tmp_path: Path
         mosquitto.start()
         await until(lambda: agent.core.status()["fleet"]["state"] == "connected", 30)
         unwatch()
+
+
+async def leave_ghost(broker: Mosquitto, owner: str) -> None:
+    """What a box named "Huddle 3A" without [room] id left before the upgrade: its retained
+    availability, status (room.id = `owner`) and an HA config under the slug of its name."""
+    old = broker.broker("huddle-3a")
+    status = {"room": {"name": "Huddle 3A", "id": owner, "state": "idle"}, "version": "0.0.9"}
+    config = {"name": "Room state", "availability_topic": "roomagent/hq/huddle-3a/availability"}
+    async with old.client("old-agent") as client:
+        await client.publish("roomagent/hq/huddle-3a/availability", "offline", qos=1, retain=True)
+        await client.publish(
+            "roomagent/hq/huddle-3a/status", json.dumps(status), qos=1, retain=True
+        )
+        await client.publish(
+            "homeassistant/sensor/huddle-3a/state/config", json.dumps(config), qos=1, retain=True
+        )
+
+
+@pytest.mark.parametrize("owner", ["this box", "another box"])
+async def test_the_old_topics_of_this_box_are_cleared_and_another_boxs_kept(
+    machine_broker: Mosquitto, tmp_path: Path, owner: str
+) -> None:
+    mid = machine_id()
+    await leave_ghost(machine_broker, mid if owner == "this box" else "0123456789ab")
+    operator = machine_broker.broker()
+    async with fleet_room(
+        machine_broker, "huddle-3a", tmp_path, room_section=RoomSection(name="Huddle 3A")
+    ):
+        await wait_retained(operator, f"roomagent/hq/{mid}/availability", lambda v: v == "online")
+        await anyio.sleep(DISCOVERY_SETTLE_S + 0.5)  # past the connect phase
+        held = await retained(operator, "roomagent/#")
+        ha = await retained(operator, "homeassistant/+/huddle-3a/#")
+    old = {t for t in held if t.startswith("roomagent/hq/huddle-3a/")}
+    if owner == "this box":
+        assert old == set() and ha == {}  # no ghost room for the fleet tools or HA
+    else:
+        assert old == {"roomagent/hq/huddle-3a/availability", "roomagent/hq/huddle-3a/status"}
+        assert set(ha) == {"homeassistant/sensor/huddle-3a/state/config"}
+    assert f"roomagent/hq/{mid}/status" in held

@@ -7,19 +7,19 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from roomagent.config.vocab import ButtonPhase
 from roomagent.devices.errors import CommandUsageError
 from roomagent.devices.profiles import Profile, Range
 
 # "shown": a panel now shows a new LED state or text line (the agent mirrors it on the page).
 EventKind = Literal["online", "offline", "button", "ack", "error", "shown"]
-ButtonAction = Literal["press", "hold", "release"]
 
 
 @dataclass(frozen=True)
 class DeviceEvent:
     kind: EventKind
     button: int | None = None
-    action: ButtonAction | None = None
+    action: ButtonPhase | None = None
     detail: str = ""
 
 

@@ -385,7 +385,7 @@ class WebServer:
 
     def _status_for_metrics(self) -> RoomStatus | None:
         try:
-            return RoomStatus.model_validate(self.agent.status())
+            return self.agent.status_model()
         except Exception as exc:  # metrics must still answer when the agent is unwell
             log.warning("status for metrics failed: %s", redact(str(exc)))
             return None

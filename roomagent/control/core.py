@@ -21,6 +21,7 @@ import anyio
 from anyio.abc import TaskGroup
 
 from roomagent.config.model import AgentConfig
+from roomagent.config.vocab import spoken
 from roomagent.control.actions import (
     ACTION_MODELS,
     ActionError,
@@ -402,12 +403,14 @@ class RoomCore(CoreHost):
             "reply": None if reply is None else str(reply),
         }
 
-    async def press(self, device: str, button: int, kind: str = "press") -> dict[str, Any]:
+    async def press(
+        self, device: str, button: int, kind: ButtonPhase = ButtonPhase.PRESS
+    ) -> dict[str, Any]:
         """A virtual button: the same path as a real panel's button event."""
         if device not in self.devices:
             raise LookupError(f"unknown device {device!r}; devices: {', '.join(self.devices)}")
         if kind not in ButtonPhase.__members__.values():
-            raise ValueError("kind must be press, hold or release")
+            raise ValueError(f"kind must be {spoken(ButtonPhase)}")
         handled = self.handler.handle(device, button, kind) if self.handler else False
         message = f"virtual {device} button {button} {kind}"
         self.record("api", "button", message, device=device, button=button, how=kind)

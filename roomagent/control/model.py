@@ -11,34 +11,15 @@ event carries only the fields that apply to it.
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from roomagent.control.state import RoomState
-
-
-class ButtonPhase(enum.StrEnum):
-    """What a button did: one vocabulary for panels, bindings, the API and history events."""
-
-    PRESS = "press"
-    HOLD = "hold"
-    RELEASE = "release"
-
-
-class MeetingState(enum.StrEnum):
-    """`meeting.status`: the Rooms client's meeting status, or UNKNOWN while the link to the
-    Rooms client is not ready (a meeting seen before the link dropped may have ended)."""
-
-    IDLE = "idle"
-    IN_MEETING = "in_meeting"
-    JOINING = "joining"
-    WAITING_ROOM = "waiting_room"
-    SCREEN_CAST = "screen_cast"
-    PSTN_CALL = "pstn_call"
-    UNKNOWN = "unknown"
+# The vocabularies live in config (the config names them); re-exported for the model readers.
+from roomagent.config.vocab import ButtonPhase as ButtonPhase
+from roomagent.config.vocab import MeetingState as MeetingState
+from roomagent.config.vocab import RoomState as RoomState
 
 
 class _Model(BaseModel):

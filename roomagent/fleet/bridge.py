@@ -24,6 +24,7 @@ from paho.mqtt.properties import Properties
 
 from roomagent.config.model import AgentConfig
 from roomagent.config.secrets import read_secret
+from roomagent.config.vocab import ButtonPhase
 from roomagent.control.model import FleetStatus
 from roomagent.fleet.broker import Broker, mqtt_error_words, parse_broker
 from roomagent.fleet.commands import (
@@ -64,7 +65,9 @@ class RoomFacade(Protocol):
 
     async def perform(self, action: dict[str, Any]) -> dict[str, Any]: ...
 
-    async def press(self, device: str, button: int, kind: str = "press") -> Any: ...
+    async def press(
+        self, device: str, button: int, kind: ButtonPhase = ButtonPhase.PRESS
+    ) -> Any: ...
 
     def watch(self, callback: Callable[[dict[str, Any]], None]) -> Callable[[], None]: ...
 

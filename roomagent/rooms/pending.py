@@ -6,10 +6,10 @@ A response is matched to its request; one that comes after its request timed out
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
-
-import anyio
+from collections.abc import Callable
 
 from roomagent.logsetup import kv
 from roomagent.rooms.errors import RoomsError
@@ -28,7 +28,9 @@ class Pending:
 
     def __init__(self, what: str) -> None:
         self.what = what
-        self.done = anyio.Event()
+        # asyncio's own Event: an anyio one costs a backend look-up per creation, one per
+        # call on the press path (the agent runs on anyio's asyncio backend).
+        self.done = asyncio.Event()
         self.response: Response | None = None
         self.error: RoomsError | None = None
 
@@ -36,6 +38,21 @@ class Pending:
         if not self.done.is_set():
             self.error = error
             self.done.set()
+
+    async def wait(self, seconds: float, on_expiry: Callable[[], RoomsError]) -> None:
+        """Until answered or failed; after `seconds`, failed with `on_expiry()`'s error.
+
+        A loop timer rather than a cancel scope: entering an anyio scope costs several
+        times this on a cold press path, and the wait is the same either way."""
+        timer = asyncio.get_running_loop().call_later(seconds, self._expire, on_expiry)
+        try:
+            await self.done.wait()
+        finally:
+            timer.cancel()
+
+    def _expire(self, on_expiry: Callable[[], RoomsError]) -> None:
+        if not self.done.is_set():
+            self.fail(on_expiry())
 
 
 class OutcomeWaiter(Pending):

@@ -43,7 +43,6 @@ from roomagent.rooms.models import (
     ActionParams,
     MeetingModule,
     RoomsEvent,
-    validate_action,
     validation_summary,
 )
 from roomagent.rooms.pending import InFlight, OutcomeWaiter, Pending
@@ -51,14 +50,16 @@ from roomagent.rooms.protocol import (
     QUERY,
     SUBSCRIBE,
     BadFrame,
+    PreparedCall,
+    RequestFrame,
     Response,
-    call_method,
-    call_params,
     parse_frame,
-    request_frame,
+    prepare_call,
 )
 from roomagent.rooms.reconnect import Reconnect
 from roomagent.rooms.text import take_cut_count
+
+MEETING_QUERY = RequestFrame(QUERY, {"path": ["Meeting"]})  # the mirror's re-read
 
 log = logging.getLogger("roomagent.rooms")
 
@@ -288,7 +289,9 @@ class RoomsSession(LinkObservers):
     async def _setup(self) -> None:
         for module in self.subscribe:
             try:
-                await self._request(SUBSCRIBE, {"path": [module]}, what=f"Subscribe {module}")
+                await self._request(
+                    RequestFrame(SUBSCRIBE, {"path": [module]}), what=f"Subscribe {module}"
+                )
             except RoomsRefused as exc:  # keep going: the mirror still works by queries
                 log.warning("rooms subscribe refused", extra=kv(module=module, error=str(exc)))
         await self._query_mirror()
@@ -296,7 +299,7 @@ class RoomsSession(LinkObservers):
         self._set_link(LinkState.READY)
 
     async def _query_mirror(self) -> None:
-        response = await self._request(QUERY, {"path": ["Meeting"]}, what="Query Meeting")
+        response = await self._request(MEETING_QUERY, what="Query Meeting")
         self._apply_meeting_data(response.data)
 
     def _apply_meeting_data(self, data: Any) -> None:
@@ -395,7 +398,7 @@ class RoomsSession(LinkObservers):
     # ---- requests ----
 
     async def _request(
-        self, method: str, params: dict[str, Any] | None, *, what: str, action: str | None = None
+        self, request: RequestFrame, *, what: str, action: str | None = None
     ) -> Response:
         ws = self._ws
         if ws is None:
@@ -404,18 +407,11 @@ class RoomsSession(LinkObservers):
         pending = Pending(what)
         self._inflight.pending[req_id] = pending
         try:
-            await ws.send(request_frame(req_id, method, params))
+            await ws.send(request.frame(req_id))
             self.counters["frames_out"] += 1
-            with anyio.fail_after(self.call_timeout):
-                await pending.done.wait()
+            await pending.wait(self.call_timeout, lambda: self._no_answer(req_id, what))
         except ConnectionClosed:
             raise RoomsDisconnected() from None
-        except TimeoutError:
-            self.counters["timeouts"] += 1
-            self._inflight.expire(req_id)
-            raise RoomsTimeout(
-                f"no answer from the Rooms client to {what} within {self.call_timeout:g} s"
-            ) from None
         finally:
             self._inflight.pending.pop(req_id, None)
         if pending.error is not None:
@@ -426,6 +422,19 @@ class RoomsSession(LinkObservers):
             self.counters["refusals"] += 1
             raise RoomsRefused(response.error_code, response.message, action)
         return response
+
+    def _no_answer(self, req_id: str, what: str) -> RoomsTimeout:
+        self.counters["timeouts"] += 1
+        self._inflight.expire(req_id)
+        return RoomsTimeout(
+            f"no answer from the Rooms client to {what} within {self.call_timeout:g} s"
+        )
+
+    def _no_outcome(self, name: str) -> RoomsTimeout:
+        self.counters["timeouts"] += 1
+        return RoomsTimeout(
+            f"{name} was accepted but no outcome event came within {self.outcome_timeout:g} s"
+        )
 
     def _require_ready(self) -> None:
         # No silent queueing: a "Join" pressed now must not join minutes later.
@@ -441,7 +450,7 @@ class RoomsSession(LinkObservers):
         if not segments or not all(isinstance(s, str) and s for s in segments):
             raise RoomsBadRequest("query path must be one or more names, e.g. Meeting")
         self._require_ready()
-        response = await self._request(QUERY, {"path": segments}, what="Query")
+        response = await self._request(RequestFrame(QUERY, {"path": segments}), what="Query")
         data = response.data if isinstance(response.data, dict) else {}
         if segments == ["Meeting"]:
             self._apply_meeting_data(data)
@@ -449,16 +458,20 @@ class RoomsSession(LinkObservers):
 
     async def call(
         self,
-        action: str,
+        action: str | PreparedCall,
         params: Mapping[str, Any] | ActionParams | None = None,
         *,
         wait: bool = False,
         module: str = "Meeting",
     ) -> RoomsEvent | None:
-        """Call/Meeting ACTION. wait=False → None once accepted; wait=True → the outcome event."""
+        """Call/Meeting ACTION (or a call prepared once with `prepare_call`, as a binding's
+        is). wait=False → None once accepted; wait=True → the outcome event."""
         # The passcode in args is masked by its field wherever it is shown (never registered
         # as a secret: "456" would then mask every meeting code holding it).
-        spec, args = validate_action(action, params)
+        prepared = (
+            action if isinstance(action, PreparedCall) else prepare_call(action, params, module)
+        )
+        spec = prepared.spec
         self._require_ready()
         self.counters["calls"] += 1
         waiter: OutcomeWaiter | None = None
@@ -469,25 +482,13 @@ class RoomsSession(LinkObservers):
             waiter = OutcomeWaiter(spec.name, spec.outcomes)
             self._inflight.outcomes[spec.name] = waiter
         try:
-            await self._request(
-                call_method(module),
-                call_params(spec.name, args.wire()),
-                what=spec.name,
-                action=spec.name,
-            )
+            await self._request(prepared.request, what=spec.name, action=spec.name)
             if waiter is None:
                 return None
-            with anyio.fail_after(self.outcome_timeout):
-                await waiter.done.wait()
+            await waiter.wait(self.outcome_timeout, lambda: self._no_outcome(spec.name))
             if waiter.error is not None:
                 raise waiter.error
             return waiter.event
-        except TimeoutError:
-            self.counters["timeouts"] += 1
-            raise RoomsTimeout(
-                f"{spec.name} was accepted but no outcome event came within "
-                f"{self.outcome_timeout:g} s"
-            ) from None
         finally:
             if waiter is not None and self._inflight.outcomes.get(spec.name) is waiter:
                 del self._inflight.outcomes[spec.name]

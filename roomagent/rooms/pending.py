@@ -10,9 +10,10 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import Protocol
 
 from roomagent.logsetup import kv
-from roomagent.rooms.errors import RoomsError
+from roomagent.rooms.errors import RoomsError, RoomsTimeout
 from roomagent.rooms.models import RoomsEvent
 from roomagent.rooms.protocol import BadFrame, Response
 
@@ -66,6 +67,14 @@ class OutcomeWaiter(Pending):
         self.event: RoomsEvent | None = None
 
 
+class Timed(Protocol):
+    """The session's side of a timeout: its limits and counters."""
+
+    call_timeout: float
+    outcome_timeout: float
+    counters: dict[str, int]
+
+
 class InFlight:
     """The requests and outcome waits of one session."""
 
@@ -95,6 +104,18 @@ class InFlight:
         self._expired[req_id] = None
         while len(self._expired) > EXPIRED_IDS_KEPT:
             self._expired.popitem(last=False)
+
+    def no_answer(self, req_id: str, what: str, session: Timed) -> RoomsTimeout:
+        """A request's answer did not come in time: its id is remembered as expired."""
+        session.counters["timeouts"] += 1
+        self.expire(req_id)
+        limit = session.call_timeout
+        return RoomsTimeout(f"no answer from the Rooms client to {what} within {limit:g} s")
+
+    def no_outcome(self, name: str, session: Timed) -> RoomsTimeout:
+        session.counters["timeouts"] += 1
+        limit = session.outcome_timeout
+        return RoomsTimeout(f"{name} was accepted but no outcome event came within {limit:g} s")
 
     def wake(self, event: RoomsEvent) -> None:
         for waiter in list(self.outcomes.values()):

@@ -27,7 +27,6 @@ from roomagent.rooms.errors import (
     RoomsDisconnected,
     RoomsError,
     RoomsRefused,
-    RoomsTimeout,
 )
 from roomagent.rooms.link import (
     MESSAGE_TOO_BIG,
@@ -361,7 +360,12 @@ class RoomsSession(LinkObservers):
             # The seed numbers events 1-8 and documents five: an undocumented one may still
             # mean the room changed, so the mirror is queried again as after a known one.
             self.counters["unknown_events"] += 1
-        self._log_event("rooms event" if event.known else "rooms unknown event", event)
+        try:
+            self._take_event(event)
+        finally:  # the log line after the watchers: the panel's LEDs never wait for it
+            self._log_event("rooms event" if event.known else "rooms unknown event", event)
+
+    def _take_event(self, event: RoomsEvent) -> None:
         if self._event_budget.allow("event") is None:
             # A flood: the outcome waits still end, and the refresher's Query brings the
             # mirror to the latest state instead of validating every frame.
@@ -404,12 +408,12 @@ class RoomsSession(LinkObservers):
         if ws is None:
             raise RoomsDisconnected("Rooms client is not connected")
         req_id = f"{next(self._seq):x}"  # unique per session, so per connection too
-        pending = Pending(what)
-        self._inflight.pending[req_id] = pending
+        pending, inflight = Pending(what), self._inflight
+        inflight.pending[req_id] = pending
         try:
             await ws.send(request.frame(req_id))
             self.counters["frames_out"] += 1
-            await pending.wait(self.call_timeout, lambda: self._no_answer(req_id, what))
+            await pending.wait(self.call_timeout, lambda: inflight.no_answer(req_id, what, self))
         except ConnectionClosed:
             raise RoomsDisconnected() from None
         finally:
@@ -422,19 +426,6 @@ class RoomsSession(LinkObservers):
             self.counters["refusals"] += 1
             raise RoomsRefused(response.error_code, response.message, action)
         return response
-
-    def _no_answer(self, req_id: str, what: str) -> RoomsTimeout:
-        self.counters["timeouts"] += 1
-        self._inflight.expire(req_id)
-        return RoomsTimeout(
-            f"no answer from the Rooms client to {what} within {self.call_timeout:g} s"
-        )
-
-    def _no_outcome(self, name: str) -> RoomsTimeout:
-        self.counters["timeouts"] += 1
-        return RoomsTimeout(
-            f"{name} was accepted but no outcome event came within {self.outcome_timeout:g} s"
-        )
 
     def _require_ready(self) -> None:
         # No silent queueing: a "Join" pressed now must not join minutes later.
@@ -485,7 +476,9 @@ class RoomsSession(LinkObservers):
             await self._request(prepared.request, what=spec.name, action=spec.name)
             if waiter is None:
                 return None
-            await waiter.wait(self.outcome_timeout, lambda: self._no_outcome(spec.name))
+            await waiter.wait(
+                self.outcome_timeout, lambda: self._inflight.no_outcome(spec.name, self)
+            )
             if waiter.error is not None:
                 raise waiter.error
             return waiter.event

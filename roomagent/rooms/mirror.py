@@ -21,6 +21,8 @@ _W = TypeVar("_W", bound=Wire)
 # Read-only stand-in while the module has no meeting_info (not a new model per property read).
 _NO_INFO = MeetingInfo()
 
+# What an ending event leaves (shared: models are replaced on change, never edited in place).
+_IDLE_INFO = MeetingInfo(meeting_status=MeetingStatus.IDLE)
 # Events after which the room is no longer in (or waiting for) a meeting.
 _ENDING_EVENTS = frozenset({"LeaveMeeting", "DissolveMeeting", "LeaveWaitingRoom"})
 
@@ -156,9 +158,8 @@ class MeetingMirror:
             module = module.model_copy(update={"meeting_info": info})
         elif event.name in _ENDING_EVENTS:
             # Meeting-only nodes vanish with the meeting; screens and the list stay.
-            info = MeetingInfo(meeting_status=MeetingStatus.IDLE)
             module = module.model_copy(
-                update={"meeting_info": info, "self_info": None, "layout_info": None}
+                update={"meeting_info": _IDLE_INFO, "self_info": None, "layout_info": None}
             )
         elif event.name == "LayoutSwitchChanged":
             module = module.model_copy(update={"layout_info": self._layout_from(payload, event)})

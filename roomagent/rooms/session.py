@@ -7,6 +7,7 @@ peer input is counted and logged, never fatal.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
@@ -360,10 +361,10 @@ class RoomsSession(LinkObservers):
             # The seed numbers events 1-8 and documents five: an undocumented one may still
             # mean the room changed, so the mirror is queried again as after a known one.
             self.counters["unknown_events"] += 1
-        try:
-            self._take_event(event)
-        finally:  # the log line after the watchers: the panel's LEDs never wait for it
-            self._log_event("rooms event" if event.known else "rooms unknown event", event)
+        self._take_event(event)
+        # The log line after the watchers' tasks (FIFO): the panel's LEDs never wait for it.
+        message = "rooms event" if event.known else "rooms unknown event"
+        asyncio.get_running_loop().call_soon(self._log_event, message, event)
 
     def _take_event(self, event: RoomsEvent) -> None:
         if self._event_budget.allow("event") is None:

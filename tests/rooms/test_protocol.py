@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 from roomagent.rooms.models import RoomsEvent
 from roomagent.rooms.protocol import (
     BadFrame,
+    RequestFrame,
     Response,
     event_frame,
     parse_frame,
-    RequestFrame,
     parse_request,
     prepare_call,
     request_frame,

@@ -17,10 +17,11 @@ import serial
 from anyio.abc import TaskGroup
 from stats import pct
 
+from roomagent.config.vocab import ButtonPhase
 from roomagent.devices import Device, load_profile, pelco, visca
 from roomagent.devices.line import LineDialect
 from roomagent.sim.camera import CameraEmulator
-from roomagent.sim.panel import PanelEmulator
+from roomagent.sim.families import emulator_as, emulator_for
 
 
 def _pct(samples: list[float], q: float) -> float:
@@ -57,7 +58,7 @@ async def _online(device: Device, tg: TaskGroup) -> None:
 
 async def panel_round_trips(rounds: int) -> None:
     profile = load_profile("generic-ascii-keypad")
-    async with PanelEmulator(profile) as panel:
+    async with emulator_for(profile) as panel:
         raw = await anyio.to_thread.run_sync(
             _raw_round_trips, panel.path, b"LED 1 ON\r\n", rounds, b"\n"
         )
@@ -78,7 +79,7 @@ async def panel_round_trips(rounds: int) -> None:
 
 async def round_trips(rounds: int) -> None:
     profile = load_profile("sony-visca")
-    async with CameraEmulator(profile) as camera:
+    async with emulator_as(CameraEmulator, profile) as camera:
         camera.completion_delay = 0.0
         raw = await anyio.to_thread.run_sync(
             _raw_round_trips, camera.path, visca.inquiry(1, "power"), rounds
@@ -142,7 +143,7 @@ def parsers(count: int) -> None:
         assert section is not None
         dialect = LineDialect(section, 1)
         lf = dialect.framer()
-        line = dialect.encode(dialect.button_report(3, "press"))
+        line = dialect.encode(dialect.button_report(3, ButtonPhase.PRESS))
         _throughput(
             f"line: {name} (split + regex)",
             line * count,

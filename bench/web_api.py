@@ -33,6 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from stats import pct
 
 from roomagent.config.model import WebSection
+from roomagent.config.vocab import ButtonPhase
+from roomagent.control.model import RoomStatus
 from roomagent.web.server import WebServer
 
 PASSWORD = "bench-password"
@@ -50,6 +52,9 @@ class StaticAgent:
     def status(self) -> dict[str, Any]:
         return self.snapshot
 
+    def status_model(self) -> RoomStatus:
+        return RoomStatus.model_validate(self.snapshot)  # not a full room: /metrics is unused
+
     def recent_events(self, limit: int = 100) -> list[dict[str, Any]]:
         return []
 
@@ -59,7 +64,7 @@ class StaticAgent:
     async def device_command(self, device: str, command: str, args: list[Any]) -> dict[str, Any]:
         return {}
 
-    async def press(self, device: str, button: int, kind: str = "press") -> None:
+    async def press(self, device: str, button: int, kind: ButtonPhase = ButtonPhase.PRESS) -> None:
         return None
 
     def config_view(self) -> dict[str, Any]:

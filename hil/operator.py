@@ -8,6 +8,9 @@ from collections.abc import Callable
 import anyio
 
 from hil.rig import Rig
+from roomagent.config.vocab import ButtonPhase
+
+PRESS, RELEASE = ButtonPhase.PRESS, ButtonPhase.RELEASE
 
 PRESS_S = 10.0  # "press button 1 within 10 s"
 HANDS_S = 60.0  # unplugging a cable or power-cycling a camera takes a person longer
@@ -21,7 +24,7 @@ class Operator:
 
     # ---- buttons ----
 
-    async def _person_presses(self, n: int, action: str, instruction: str) -> float:
+    async def _person_presses(self, n: int, action: ButtonPhase, instruction: str) -> float:
         """Ask, then wait for the panel to report `action` of button `n`; returns when."""
         seen = len(self.rig.button_events)
         self.say(f">>> {instruction} within {PRESS_S:g} s")
@@ -36,7 +39,9 @@ class Operator:
         """Button `n` goes down; returns the time of the press (anyio clock)."""
         panel = self.rig.panel_emulator
         if panel is None:
-            return await self._person_presses(n, "press", f"press and HOLD DOWN button {n}")
+            return await self._person_presses(
+                n, ButtonPhase.PRESS, f"press and HOLD DOWN button {n}"
+            )
         t = anyio.current_time()
         await panel.press(n)
         return t
@@ -44,7 +49,7 @@ class Operator:
     async def release(self, n: int) -> float:
         panel = self.rig.panel_emulator
         if panel is None:
-            return await self._person_presses(n, "release", f"release button {n}")
+            return await self._person_presses(n, RELEASE, f"release button {n}")
         t = anyio.current_time()
         await panel.release(n)
         return t
@@ -52,7 +57,9 @@ class Operator:
     async def tap(self, n: int) -> float:
         panel = self.rig.panel_emulator
         if panel is None:
-            return await self._person_presses(n, "press", f"press button {n} (short press)")
+            return await self._person_presses(
+                n, ButtonPhase.PRESS, f"press button {n} (short press)"
+            )
         t = anyio.current_time()
         await panel.tap(n)
         return t
@@ -60,8 +67,10 @@ class Operator:
     async def long_press(self, n: int) -> float:
         panel = self.rig.panel_emulator
         if panel is None:
-            t = await self._person_presses(n, "press", f"press and hold button {n} for 2 s")
-            await self._person_presses(n, "release", f"now release button {n}")
+            t = await self._person_presses(
+                n, ButtonPhase.PRESS, f"press and hold button {n} for 2 s"
+            )
+            await self._person_presses(n, RELEASE, f"now release button {n}")
             return t
         t = anyio.current_time()
         await panel.long_press(n)
@@ -75,7 +84,7 @@ class Operator:
             listed = ", ".join(map(str, sorted(set(buttons))))
             self.say(f">>> press buttons {listed} as fast as you can for 5 s, starting now")
             await anyio.sleep(5.0)
-            return sum(1 for _, _, a in self.rig.button_events[seen:] if a == "press")
+            return sum(1 for _, _, a in self.rig.button_events[seen:] if a == PRESS)
         for n in buttons:
             await panel.tap(n)
             await anyio.sleep(gap_s)

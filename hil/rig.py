@@ -21,6 +21,7 @@ from anyio.abc import TaskGroup, TaskStatus
 from hil.socat_link import SocatLink
 from roomagent.app import App
 from roomagent.config.model import AgentConfig, BindingSection
+from roomagent.config.vocab import ButtonPhase
 from roomagent.control.core import RoomCore as Agent
 from roomagent.control.state import RoomState
 from roomagent.demo import CAMERA_PROFILE, PANEL_PROFILE, demo_config
@@ -28,6 +29,7 @@ from roomagent.devices.base import DeviceEvent
 from roomagent.devices.profiles import load_profile
 from roomagent.sim.camera import CameraEmulator
 from roomagent.sim.emulator import SerialEmulator
+from roomagent.sim.families import emulator_for
 from roomagent.sim.panel import PanelEmulator
 from roomagent.sim.pty import VirtualPort
 from roomagent.sim.rooms import RoomsSimulator
@@ -195,7 +197,7 @@ class Rig:
         self.sim: RoomsSimulator | None = None
         self.camera: LinkedEmulator | None = None
         self.panel: LinkedEmulator | None = None
-        self.button_events: list[tuple[float, int, str]] = []  # (time, button, action)
+        self.button_events: list[tuple[float, int, ButtonPhase]] = []  # (time, button, action)
         self.rooms_events: list[tuple[float, str]] = []  # (time, "Meeting event X")
         self.wire: list[tuple[float, str, dict[str, Any]]] = []  # simulator: (time, method, params)
         self.panel_changes: list[tuple[float, str]] = []  # virtual panel: (time, "led 1 on")
@@ -406,13 +408,13 @@ async def running_rig(settings: HilSettings, folder: Path) -> AsyncIterator[Rig]
         if settings.camera is None:
             profile = load_profile(CAMERA_PROFILE)
             camera = await LinkedEmulator.start(
-                tg, folder, "camera", lambda p: CameraEmulator(profile, port=p)
+                tg, folder, "camera", lambda p: emulator_for(profile, port=p)
             )
             stack.callback(camera.close)
         if settings.panel is None:
             panel_profile = load_profile(PANEL_PROFILE)
             panel = await LinkedEmulator.start(
-                tg, folder, "panel", lambda p: PanelEmulator(panel_profile, port=p)
+                tg, folder, "panel", lambda p: emulator_for(panel_profile, port=p)
             )
             stack.callback(panel.close)
         config = agent_config(

@@ -29,7 +29,7 @@ from roomagent.control.checks import CONFIG_CHECKS
 from roomagent.control.core import RoomCore
 from roomagent.control.feedback import NOTICE_SECONDS
 from roomagent.control.history import History, Update
-from roomagent.control.status import machine_id
+from roomagent.control.status import room_id
 from roomagent.devices.checks import device_profile
 from roomagent.devices.device import Device
 from roomagent.logsetup import kv
@@ -199,7 +199,6 @@ class App:
         web = self.config.web
         if not web.enabled:
             return None
-        from roomagent.discovery.mdns import mdns_host_name
         from roomagent.web.auth import WebAuthError
         from roomagent.web.server import WebServer
         from roomagent.web.tls_settings import TlsConfigError, tls_mode
@@ -210,13 +209,15 @@ class App:
             )
             tls = None  # plain HTTP (loopback, or tls = "off"): no certificate machinery
             if tls_mode(web) != "off":
+                # The certificate names the mDNS host: zeroconf loads only with TLS or mDNS on.
+                from roomagent.discovery.mdns import mdns_host_name
                 from roomagent.web.tls import server_tls
 
                 tls = server_tls(
                     web,
                     state_dir=self.config.state_dir,
                     base_dir=self.base_dir,
-                    mdns_name=mdns_host_name(self.config.room.id or machine_id()),
+                    mdns_name=mdns_host_name(room_id(self.config)),
                 )
             server = WebServer(self.core, web, password, web.password_hash, tls=tls)
         except (SecretUnavailable, WebAuthError, TlsConfigError) as exc:
@@ -245,7 +246,7 @@ class App:
             return None
         announcer = Announcer(
             self.config.room.name,
-            self.config.room.id or machine_id(),
+            room_id(self.config),
             web.port,
             __version__,
             page_port=web.port,
@@ -259,18 +260,28 @@ class App:
 
     def _start_fleet(self, tg: TaskGroup) -> FleetBridge | None:
         """The MQTT bridge (docs/fleet.md), a peer of the web server reading self.core."""
+        self.core.fleet_report = None
         if self.config.mqtt is None:
             return None
+        from roomagent.control.model import FleetStatus
         from roomagent.fleet.bridge import BridgeSettings, FleetBridge
         from roomagent.fleet.broker import BrokerConfigError
 
         try:
-            bridge = FleetBridge(self.core, BridgeSettings.from_config(self.config, self.base_dir))
+            settings = BridgeSettings.from_config(self.config, self.base_dir)
         except (SecretUnavailable, BrokerConfigError) as exc:
             self.core.record("fleet", "error", f"fleet plane off: {exc}", level=logging.ERROR)
+            off = FleetStatus(state="disabled", last_error=f"fleet plane off: {exc}")
+            self.core.fleet_report = lambda: off
             return None
+        bridge = FleetBridge(self.core, settings, on_change=self._fleet_changed)
+        self.core.fleet_report = bridge.report
         tg.start_soon(self._optional, "fleet bridge", bridge.run)
         return bridge
+
+    def _fleet_changed(self) -> None:
+        # The page (and any watcher) re-reads the status, where status.fleet is.
+        self.history.emit({"type": "fleet"})
 
     async def _optional(self, what: str, func: Callable[[], Awaitable[None]]) -> None:
         """Run a part the room can live without: its failure is logged, not fatal."""

@@ -26,11 +26,13 @@ import anyio
 
 from roomagent.app import App, parse_room_config
 from roomagent.config.model import AgentConfig
+from roomagent.config.vocab import ButtonPhase
 from roomagent.control.bindings import describe_table
 from roomagent.control.core import RoomCore
 from roomagent.demo_terminal import DemoTerminal, held_buttons, key_help
 from roomagent.devices.profiles import load_profile
 from roomagent.sim.camera import CameraEmulator
+from roomagent.sim.families import emulator_as
 from roomagent.sim.panel import PanelEmulator
 from roomagent.sim.rooms import RoomsSimulator
 
@@ -96,8 +98,8 @@ async def virtual_room(
 ) -> AsyncIterator[VirtualRoom]:
     """Start the simulator and the emulators; the demo config points at them. Used by the
     demo, the tests and the benchmarks (the app is the caller's)."""
-    camera = CameraEmulator(load_profile(CAMERA_PROFILE))
-    panel = PanelEmulator(load_profile(PANEL_PROFILE))
+    camera = emulator_as(CameraEmulator, load_profile(CAMERA_PROFILE))
+    panel = emulator_as(PanelEmulator, load_profile(PANEL_PROFILE))
     sim = RoomsSimulator(password=rooms_password, event_delay=event_delay)
     async with sim, camera, panel:
         config = demo_config(sim.url, panel.path, camera.path, web_port)
@@ -131,11 +133,11 @@ def button_help(agent: RoomCore) -> list[str]:
     held = held_buttons(agent.table)
     lines = []
     for button, ons in sorted(by_button.items()):
-        text = ons.get("press", "-")
+        text = ons.get(ButtonPhase.PRESS, "-")
         if button in held:
             text += f"   (held: p{button} starts it, r{button} stops it; h{button} for 1.5 s)"
-        if "hold" in ons:
-            text += f"   (hold, h{button}: {ons['hold']})"
+        if ButtonPhase.HOLD in ons:
+            text += f"   (hold, h{button}: {ons[ButtonPhase.HOLD]})"
         lines.append(f"  {button:>2}  {text}")
     return lines
 

@@ -17,6 +17,7 @@ from typing import Any, TextIO
 import anyio
 from anyio.abc import TaskGroup
 
+from roomagent.config.vocab import ButtonPhase
 from roomagent.control.bindings import Bound, Key
 from roomagent.control.core import RoomCore
 from roomagent.control.panels_view import offline_words
@@ -208,7 +209,7 @@ class DemoTerminal:
         if not keypad.contains(n):
             self.say(f"[demo] the keypad has buttons {keypad.min}–{keypad.max}; no button {n}")
             return
-        if not any((PANEL, n, on) in self.core.table for on in ("press", "hold", "release")):
+        if not any((PANEL, n, on) in self.core.table for on in ButtonPhase):
             self.say(f"[demo] button {n} is not assigned (the keypad sends it; nothing happens)")
         if kind == "p":
             self.tg.start_soon(self.panel.press, n)

@@ -11,10 +11,11 @@ import roomagent
 ROOT = Path(roomagent.__file__).parent
 
 # Which parts each part may import (besides itself). Top to bottom: cli/app/demo → web,
-# discovery, fleet → control → rooms, devices, scheduling → config, logsetup, service.
-BASE = {"roomagent", "config", "logsetup"}
+# discovery, fleet → control → rooms, devices, scheduling → config, logsetup, watchers, service.
+BASE = {"roomagent", "config", "logsetup", "watchers"}
 ALLOWED: dict[str, set[str]] = {
     "roomagent": set(),  # the package's __init__ (its version)
+    "watchers": set(),  # the one way a part keeps its watchers
     "config": {"roomagent", "logsetup"},
     "logsetup": {"roomagent"},
     "service": {"roomagent", "logsetup"},

@@ -125,6 +125,7 @@ def status_line(app: App) -> str:
 
 async def serve_config(config: AgentConfig, path: Path, cli_log_level: str | None) -> int:
     """Run the agent until SIGTERM/SIGINT; SIGHUP reloads `path`."""
+    from roomagent.service.memory import settle
     from roomagent.service.notify import Notifier
 
     notifier = Notifier()
@@ -147,6 +148,7 @@ async def serve_config(config: AgentConfig, path: Path, cli_log_level: str | Non
             await tg.start(app.run)
             app.core.watch(on_update)
             notifier.ready(status_line(app))
+            settle()  # start-up's garbage out, long-lived objects out of the collector's way
             tg.start_soon(notifier.run_watchdog)
             log.info("agent running", extra=kv(config=str(path), room=config.room.name))
             async for signum in signals:
@@ -164,6 +166,8 @@ async def serve_config(config: AgentConfig, path: Path, cli_log_level: str | Non
 
 def reload_config(app: App, path: Path, cli_log_level: str | None) -> None:
     """SIGHUP: adopt the file if it is valid, else keep running on the old config."""
+    from roomagent.service.memory import thaw
+
     try:
         config = load_room_config(path)
     except ConfigError as exc:
@@ -178,6 +182,8 @@ def reload_config(app: App, path: Path, cli_log_level: str | None) -> None:
     # needs no config change); a pair that does not load keeps the current one.
     certificate = app.web.reload_tls() if app.web is not None else "no page"
     done = app.reload(config, path.parent)
+    if done.startswith("restarting"):
+        thaw()  # the parts frozen at start-up are about to go: their cycles must be collectable
     log.info("config reloaded", extra=kv(config=str(path), result=done, tls=certificate))
 
 

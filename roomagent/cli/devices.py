@@ -131,19 +131,19 @@ def cmd_sim(args: argparse.Namespace) -> int:
 
 
 async def _run_sim(args: argparse.Namespace, profile: Profile) -> int:
-    from roomagent.sim.camera import CameraEmulator
+    from roomagent.sim.families import emulator_as, emulator_for
     from roomagent.sim.panel import PanelEmulator
 
     if args.sim_kind == "camera":
         if profile.kind != "camera":
             fail(f"profile {profile.name} is a {profile.kind}, not a camera")
-        camera = CameraEmulator(profile, args.address or profile.default_address, args.port)
+        camera = emulator_for(profile, args.address, args.port)
         print(f"camera emulator ({profile.name}) on {camera.path}", flush=True)
         async with camera:
             await anyio.sleep_forever()
     if profile.kind != "panel":
         fail(f"profile {profile.name} is a {profile.kind}, not a panel")
-    panel = PanelEmulator(profile, args.address, args.port)
+    panel = emulator_as(PanelEmulator, profile, args.address, args.port)
     panel.on_change = lambda change: print(change, flush=True)
     print(f"panel emulator ({profile.name}) on {panel.path}", flush=True)
     print(

@@ -16,8 +16,8 @@ from typing import Any
 import anyio
 
 from roomagent.cli.common import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, CliError
+from roomagent.config.vocab import FLEET_PRESS, ButtonPhase
 from roomagent.fleet.broker import Broker, BrokerConfigError, parse_broker
-from roomagent.fleet.commands import PRESS
 from roomagent.fleet.tools import BrokerUnreachable, NoAnswer, call, change_line, collect, watch
 from roomagent.fleet.view import Change
 from roomagent.logsetup import register_secret
@@ -136,19 +136,20 @@ def _command(action: str, params: list[str]) -> dict[str, Any]:
         if not sep or not key:
             raise CliError(f"parameters are KEY=VALUE, not {item!r}", EXIT_FAILED)
         values[key] = value
-    if action != PRESS:
+    if action != FLEET_PRESS:
         return {"action": action, **values}
     try:
         press = {
             "device": values.pop("device"),
             "button": int(values.pop("button")),
-            "how": values.pop("how", "press"),
+            "how": values.pop("how", ButtonPhase.PRESS),
         }
     except (KeyError, ValueError):
-        raise CliError("press needs device=NAME button=N [how=press|hold|release]") from None
+        how = "|".join(ButtonPhase)
+        raise CliError(f"press needs device=NAME button=N [how={how}]") from None
     if values:
         raise CliError(f"press takes device, button and how only, not {', '.join(values)}")
-    return {PRESS: press}
+    return {FLEET_PRESS: press}
 
 
 def _cmd_call(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ Cross-references (a binding naming a device) are checked in `AgentConfig`.
 
 from __future__ import annotations
 
+import enum
 import os
 import types
 import typing
@@ -14,14 +15,23 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from roomagent.config.problems import one_of
+from roomagent.config.vocab import ButtonPhase, RoomCondition
+
 
 def _toml_shape(annotation: Any, value: Any) -> Any:
-    """TOML has no path or tuple type: a string for a Path field becomes a Path, an array
-    for a tuple field a tuple. Nothing else is converted (strict types)."""
+    """TOML has no path, tuple or enum type: a string for a Path field becomes a Path, an
+    array for a tuple field a tuple, a string for an enum field its member (or the error
+    a Literal field gives: strict validation would only say "must be a ButtonPhase").
+    Nothing else is converted (strict types)."""
     options = typing.get_args(annotation) if typing.get_origin(annotation) in _UNIONS else ()
     for option in options or (annotation,):
         if option is Path and isinstance(value, str):
             return Path(value)
+        if isinstance(option, type) and issubclass(option, enum.Enum) and value is not None:
+            if not isinstance(value, str | int) or value not in option._value2member_map_:
+                raise ValueError(f"must be one of {one_of([m.value for m in option])}")
+            return option(value)
         origin = typing.get_origin(option)
         if origin is tuple and isinstance(value, list):
             return tuple(value)
@@ -69,19 +79,13 @@ class DeviceSection(Section):
     address: int | None = Field(default=None, ge=0, le=255)
 
 
-ButtonEvent = Literal["press", "hold", "release"]
-RoomCondition = Literal[
-    "idle", "joining", "in_meeting", "waiting_room", "rooms_offline", "device_offline"
-]
-
-
 class BindingSection(Section):
     """button → action(s). The action's own parameters sit beside `action` (extra keys)."""
 
     model_config = ConfigDict(extra="allow")
     device: str
     button: int = Field(ge=0, le=999)
-    on: ButtonEvent = "press"
+    on: ButtonPhase = ButtonPhase.PRESS
     action: str | list[dict[str, Any]]
 
     def params(self) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from roomagent.config.vocab import spoken
+
 
 def key_name(loc: Sequence[Any]) -> str:
     """("devices", 1, "profile") → "devices[1].profile"."""
@@ -97,12 +99,17 @@ _BOUNDS = {
 }
 
 
+def one_of(values: Sequence[str]) -> str:
+    """["a", "b", "c"] → '"a", "b" or "c"' (how a Literal's or an enum's choices read)."""
+    return spoken(f'"{v}"' for v in values)
+
+
 def in_words(err: Any) -> str:
     """pydantic's message for one error as a sentence about the value (no validator terms)."""
     kind, ctx = err["type"], err.get("ctx") or {}
     if kind == "string_pattern_mismatch":
         return PATTERN_WORDS.get(str(ctx.get("pattern")), "does not have the expected form")
-    if kind == "literal_error":
+    if kind in ("literal_error", "enum"):
         expected = re.sub(r"'([^']*)'", r'"\1"', str(ctx.get("expected", "")))
         return f"must be one of {expected}".rstrip()
     if kind in _BOUNDS and _BOUNDS[kind][0] in ctx:

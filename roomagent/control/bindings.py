@@ -20,6 +20,7 @@ import anyio
 from anyio.abc import TaskGroup
 
 from roomagent.config.model import BindingSection
+from roomagent.config.vocab import ButtonPhase
 from roomagent.control.actions import (
     Action,
     ActionError,
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 # anyway (a muted camera must still get its stop promptly).
 STOP_GRACE_SECONDS = 0.3
 
-Key = tuple[str, int, str]  # (device, button, on)
+Key = tuple[str, int, str]  # (device, button, on: a ButtonPhase, hashed as its string)
 
 
 @dataclass(frozen=True)
@@ -157,8 +158,10 @@ class ButtonHandler:
         self._taps: dict[tuple[str, int], bool] = {}  # pressed, waiting to be a tap or a hold
         self._workers = Workers(tg)
 
-    def handle(self, device: str, button: int, kind: str) -> bool:
-        """Act on one button event (sync, from a device watcher). True when something ran."""
+    def handle(self, device: str, button: int, kind: ButtonPhase) -> bool:
+        """Act on one button event (sync, from a device watcher). True when something ran.
+        (The phases are compared as their strings: an enum member's attribute lookup costs
+        more than the comparison on the press path.)"""
         started = False
         if kind == "release":
             held = self._held.pop((device, button), None)

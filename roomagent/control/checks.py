@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from roomagent.config.model import AgentConfig, BindingSection, FeedbackSection
+from roomagent.config.vocab import FLEET_PRESS, ButtonPhase
 from roomagent.control.actions import (
     ACTION_MODELS,
     HELD_ACTIONS,
@@ -89,7 +90,7 @@ def _binding_problems(config: AgentConfig, kinds: dict[str, Kind | None]) -> lis
         if isinstance(binding.action, str):
             step = {"action": binding.action, **binding.params()}
             problems += _step_problems(step, where, kinds, macro=False)
-            if binding.action in HELD_ACTIONS and binding.on == "release":
+            if binding.action in HELD_ACTIONS and binding.on == ButtonPhase.RELEASE:
                 msg = f"{binding.action} moves while the button is held; bind it on press or hold"
                 problems.append(((*where, "on"), msg))
             continue
@@ -223,10 +224,6 @@ def _profile_fit_problems(config: AgentConfig, base_dir: Path) -> list[Problem]:
         if rule.device in profiles:
             problems += _feedback_fit(i, rule, *profiles[rule.device])
     return problems
-
-
-# `[mqtt] allow_actions` may also name "press" (the fleet presses virtual buttons).
-FLEET_PRESS = "press"
 
 
 def fleet_problems(config: AgentConfig, base_dir: Path) -> list[Problem]:

@@ -10,7 +10,6 @@ each fetched once per link and refreshed every few minutes.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from roomagent.scheduling.http import CloudError
 from roomagent.scheduling.huawei import Attendee, HuaweiClient
 from roomagent.scheduling.meeting_code import extract_meeting, find_link
 from roomagent.scheduling.quanshi import QuanshiClient
+from roomagent.watchers import Watchers
 
 log = logging.getLogger("roomagent.clouds")
 
@@ -53,15 +53,13 @@ class CloudMeetings:
         ]
         self.conference: dict[str, Any] | None = None  # the booked one in progress
         self._details: dict[str, tuple[float, dict[str, Any]]] = {}  # link → (when, detail)
-        self._watchers: list[Callable[[], None]] = []
+        self._watchers: Watchers[[]] = Watchers(log, "cloud meetings")
 
-    def watch(self, callback: Callable[[], None]) -> None:
-        self._watchers.append(callback)
+    def watch(self, callback: Callable[[], None]) -> Callable[[], None]:
+        return self._watchers.watch(callback)
 
     def _changed(self) -> None:
-        for callback in list(self._watchers):
-            with contextlib.suppress(Exception):  # a watcher's bug must not stop the refresh
-                callback()
+        self._watchers.emit()  # a watcher's bug is logged, never the refresh's failure
 
     # --- Huawei ------------------------------------------------------------------------------
 

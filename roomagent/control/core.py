@@ -20,6 +20,7 @@ import anyio
 from anyio.abc import TaskGroup
 
 from roomagent.config.model import AgentConfig
+from roomagent.config.vocab import spoken
 from roomagent.control.actions import (
     ACTION_MODELS,
     ActionError,
@@ -34,7 +35,7 @@ from roomagent.control.bindings import Bound, ButtonHandler, Key, build_table
 from roomagent.control.feedback import BUSY_SECONDS, NOTICE_SECONDS, PanelFeedback
 from roomagent.control.history import History, Later, Watcher
 from roomagent.control.host import CoreHost
-from roomagent.control.model import ButtonPhase, KnownMeeting, RoomStatus
+from roomagent.control.model import ButtonPhase, FleetStatus, KnownMeeting, RoomStatus
 from roomagent.control.panels_view import PanelsView
 from roomagent.control.state import RoomState, RoomStateMachine, RoomView
 from roomagent.control.status import build_status, room_info
@@ -79,6 +80,8 @@ class RoomCore(CoreHost):
         self.panels: dict[str, PanelFeedback] = {}
         self.calendar: RoomCalendar | None = None
         self.clouds: CloudMeetings | None = None  # set by the app when a cloud is configured
+        # The fleet bridge's state, set by the app while [mqtt] is configured (status.fleet).
+        self.fleet_report: Callable[[], FleetStatus] | None = None
         self.table: dict[Key, Bound] = build_table(config.bindings)
         self.handler: ButtonHandler | None = None
         self.views = self._make_views()  # the page's virtual panels and PTZ pads
@@ -409,12 +412,14 @@ class RoomCore(CoreHost):
             "reply": None if reply is None else str(reply),
         }
 
-    async def press(self, device: str, button: int, kind: str = "press") -> dict[str, Any]:
+    async def press(
+        self, device: str, button: int, kind: ButtonPhase = ButtonPhase.PRESS
+    ) -> dict[str, Any]:
         """A virtual button: the same path as a real panel's button event."""
         if device not in self.devices:
             raise LookupError(f"unknown device {device!r}; devices: {', '.join(self.devices)}")
         if kind not in ButtonPhase.__members__.values():
-            raise ValueError("kind must be press, hold or release")
+            raise ValueError(f"kind must be {spoken(ButtonPhase)}")
         handled = self.handler.handle(device, button, kind) if self.handler else False
         message = f"virtual {device} button {button} {kind}"
         self.record("api", "button", message, device=device, button=button, how=kind)

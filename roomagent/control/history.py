@@ -15,6 +15,7 @@ from typing import Any
 
 from roomagent.control.model import HistoryEvent
 from roomagent.logsetup import kv
+from roomagent.watchers import Watchers
 
 log = logging.getLogger("roomagent.agent")
 
@@ -33,7 +34,7 @@ Watcher = Callable[[Update], None]
 class History:
     def __init__(self, limit: int = EVENT_HISTORY) -> None:
         self._events: deque[dict[str, Any]] = deque(maxlen=limit)
-        self._watchers: list[Watcher] = []
+        self._watchers: Watchers[[Update]] = Watchers(log, "agent")
         self.last_error: str | None = None
         self.last_error_at: str | None = None  # `ts` of the event that set last_error
         self.actions: dict[str, dict[str, int]] = {}
@@ -71,20 +72,10 @@ class History:
         return list(self._events)[-limit:] if limit > 0 else []
 
     def emit(self, update: Update) -> None:
-        for callback in list(self._watchers):
-            try:
-                callback(update)
-            except Exception:  # a watcher's bug must not break the room
-                log.warning("agent watcher failed", exc_info=True)
+        self._watchers.emit(update)  # a watcher's bug is logged, never the room's failure
 
     def watch(self, callback: Watcher) -> Callable[[], None]:
-        self._watchers.append(callback)
-
-        def unsubscribe() -> None:
-            if callback in self._watchers:
-                self._watchers.remove(callback)
-
-        return unsubscribe
+        return self._watchers.watch(callback)
 
 
 class Later:

@@ -11,34 +11,15 @@ event carries only the fields that apply to it.
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from roomagent.control.state import RoomState
-
-
-class ButtonPhase(enum.StrEnum):
-    """What a button did: one vocabulary for panels, bindings, the API and history events."""
-
-    PRESS = "press"
-    HOLD = "hold"
-    RELEASE = "release"
-
-
-class MeetingState(enum.StrEnum):
-    """`meeting.status`: the Rooms client's meeting status, or UNKNOWN while the link to the
-    Rooms client is not ready (a meeting seen before the link dropped may have ended)."""
-
-    IDLE = "idle"
-    IN_MEETING = "in_meeting"
-    JOINING = "joining"
-    WAITING_ROOM = "waiting_room"
-    SCREEN_CAST = "screen_cast"
-    PSTN_CALL = "pstn_call"
-    UNKNOWN = "unknown"
+# The vocabularies live in config (the config names them); re-exported for the model readers.
+from roomagent.config.vocab import ButtonPhase as ButtonPhase
+from roomagent.config.vocab import MeetingState as MeetingState
+from roomagent.config.vocab import RoomState as RoomState
 
 
 class _Model(BaseModel):
@@ -146,6 +127,32 @@ class CloudsStatus(BaseModel):
     )
 
 
+class FleetStatus(_Model):
+    """The MQTT fleet bridge (docs/fleet.md) while `[mqtt]` is configured: built by the
+    bridge, reported to the core through the composition root (control imports no fleet)."""
+
+    state: str = Field(
+        description="connected | connecting (first attempt) | reconnecting (the broker "
+        "cannot be reached; see last_error) | disabled (the [mqtt] config cannot be used)"
+    )
+    since: datetime | None = Field(default=None, description="when it entered this state")
+    broker: str | None = Field(default=None, description="the broker URL (never a password)")
+    topic: str | None = Field(default=None, description="this room's topic base {p}/{s}/{r}")
+    topic_id: str | None = Field(
+        default=None, description="the room id in topics and Home Assistant (from room.id)"
+    )
+    last_error: str | None = Field(default=None, description="why the broker is not in use")
+    last_publish: datetime | None = Field(
+        default=None, description="the last message the broker took from this room"
+    )
+    outbox: int = Field(default=0, description="events waiting for the broker")
+    outbox_dropped: int = Field(default=0, description="events dropped (oldest) while away")
+    commands_accepted: int = Field(default=0, description="fleet commands run")
+    commands_refused: int = Field(
+        default=0, description="fleet commands refused (not allowed) or malformed"
+    )
+
+
 class RoomStatus(_Model):
     """`status` of the API, the page's live updates and `/metrics`' source."""
 
@@ -173,6 +180,9 @@ class RoomStatus(_Model):
     cameras: list[dict[str, Any]] = Field(
         default_factory=list,
         description="per camera: name, online, presets [n], report {power, firmware, error}",
+    )
+    fleet: FleetStatus | None = Field(
+        default=None, description="the MQTT fleet bridge, when [mqtt] is configured"
     )
 
     def dump(self) -> dict[str, Any]:

@@ -4,22 +4,10 @@ mirror, an in-flight join and device health. Feedback and bindings only read it.
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass, field, replace
 
-
-class RoomState(enum.StrEnum):
-    IDLE = "idle"
-    JOINING = "joining"
-    IN_MEETING = "in_meeting"
-    WAITING_ROOM = "waiting_room"
-    ROOMS_OFFLINE = "rooms_offline"
-
-
-# Per-device condition, true while any device of the room is offline.
-DEVICE_OFFLINE = "device_offline"
-# Every `when =` a feedback rule may name.
-CONDITIONS = (*(s.value for s in RoomState), DEVICE_OFFLINE)
+# The vocabularies live in config (the config names them); the room core re-exports them.
+from roomagent.config.vocab import RoomCondition, RoomState
 
 # CSAPI meeting_status → room state (rooms-csapi.md §3). 4 (pre-meeting screen cast) and
 # 5 (pre-meeting PSTN call) are not meetings a room controller can leave: treat as idle.
@@ -54,7 +42,7 @@ class RoomView:
         (it could not show anything), so `exclude_device` drops it from device_offline."""
         found = {self.state.value}
         if self.devices_offline - {exclude_device}:
-            found.add(DEVICE_OFFLINE)
+            found.add(RoomCondition.DEVICE_OFFLINE)
         return found
 
     def fields(self) -> dict[str, str]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from roomagent import __version__
+from roomagent.config.model import AgentConfig
 from roomagent.control.model import (
     CalendarStatus,
     CloudsStatus,
@@ -36,11 +37,17 @@ def machine_id() -> str:
         return socket.gethostname()
 
 
+def room_id(config: AgentConfig) -> str:
+    """The room's one id, in the status, mDNS, fleet topics and Home Assistant: `[room] id`,
+    else the machine id, so that renaming the room moves nothing (docs/fleet.md, "Room id")."""
+    return config.room.id or machine_id()
+
+
 def room_info(core: RoomCore) -> RoomInfo:
     view = core.machine.view
     return RoomInfo(
         name=core.config.room.name,
-        id=core.config.room.id or machine_id(),
+        id=room_id(core.config),
         state=view.state,
         devices_offline=sorted(view.devices_offline),
     )
@@ -108,5 +115,6 @@ def build_status(core: RoomCore, known: KnownMeeting | None) -> RoomStatus:
         actions={action: dict(results) for action, results in core.history.actions.items()},
         last_error=core.history.last_error,
         last_error_at=core.history.last_error_at,
+        fleet=core.fleet_report() if core.fleet_report is not None else None,
         **core.views.status(),
     )

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import difflib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from roomagent.config.vocab import ButtonPhase
 from roomagent.devices.errors import CommandUsageError
 from roomagent.devices.profiles import Profile, Range
 
 # "shown": a panel now shows a new LED state or text line (the agent mirrors it on the page).
 EventKind = Literal["online", "offline", "button", "ack", "error", "shown"]
-ButtonAction = Literal["press", "hold", "release"]
 
 
 @dataclass(frozen=True)
 class DeviceEvent:
     kind: EventKind
     button: int | None = None
-    action: ButtonAction | None = None
+    action: ButtonPhase | None = None
     detail: str = ""
 
 
@@ -82,6 +81,8 @@ def check_arity(spec: CommandSpec, args: Sequence[Any]) -> None:
 
 def unknown_command(kind: str, name: str, specs: Sequence[CommandSpec]) -> CommandUsageError:
     """The problem and at most a few likely meant commands, not the whole vocabulary."""
+    import difflib  # lazy for memory (~0.2 MiB): only a mistyped command needs it
+
     names = [s.name for s in specs]
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
     close += [n for n in names if name and n.startswith(name) and n not in close][: 3 - len(close)]

@@ -12,6 +12,7 @@ import string
 from dataclasses import dataclass, field
 from typing import Literal
 
+from roomagent.config.vocab import ButtonPhase
 from roomagent.devices.errors import CommandUsageError
 from roomagent.devices.framing import BufferedFramer
 from roomagent.devices.profiles import LineSection
@@ -81,7 +82,7 @@ class LineEvent:
     kind: EventKind
     text: str
     button: int | None = None
-    action: Literal["press", "hold", "release"] | None = None
+    action: ButtonPhase | None = None
     reason: str = ""
 
 
@@ -185,11 +186,11 @@ class LineDialect:
 
     # ---- panel side (emulator) ----
 
-    def button_report(self, n: int, action: str) -> str:
+    def button_report(self, n: int, action: ButtonPhase) -> str:
         code = next(c for c, a in self._actions.items() if a == action)
         return self.section.button_template.format(address=self.address, n=n, action=code)
 
-    def reports(self, action: str) -> bool:
+    def reports(self, action: ButtonPhase) -> bool:
         return action in self._actions.values()
 
     def match_led(self, line: str) -> tuple[int, str, str | None] | None:

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 import anyio
 
+from roomagent.config.vocab import ButtonPhase
 from roomagent.devices.base import CommandSpec, DeviceEvent, Driver, Link, parse_int
 from roomagent.devices.errors import DeviceError, DeviceTimeout
 from roomagent.devices.families import Family, register
@@ -203,9 +204,9 @@ class LineDriver(Driver):
         else:
             self.counters["unknown_lines"] += 1
 
-    def _on_button(self, button: int, action: Literal["press", "hold", "release"]) -> None:
+    def _on_button(self, button: int, action: ButtonPhase) -> None:
         self.counters["buttons"] += 1
-        if action == "press":
+        if action == "press":  # a member compares as its string (cheaper than its lookup)
             self._press_serial += 1
             self._pressed[button] = self._press_serial
             self._held.discard(button)
@@ -246,7 +247,7 @@ class LineDriver(Driver):
         self._hold_timers.pop(button, None)
         if self._pressed.get(button) == serial and button not in self._held:
             self._held.add(button)  # still the same press: it is a hold
-            self.link.emit(DeviceEvent("button", button, "hold", f"button {button} hold"))
+            self.link.emit(DeviceEvent("button", button, ButtonPhase.HOLD, f"button {button} hold"))
 
     def reset(self) -> None:
         super().reset()

@@ -18,13 +18,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from roomagent.config.problems import describe, key_name
+from roomagent.config.vocab import ButtonPhase
 from roomagent.devices.errors import ProfileError
 from roomagent.devices.families import Kind, families, get_family, sections
 
 BUILTIN_DIR = Path(__file__).resolve().parent.parent / "firmware_profiles"
 
 LedMode = Literal["on", "off", "blink"]
-ButtonAction = Literal["press", "hold", "release"]
 ViscaStartupStep = Literal[
     "address_set", "if_clear", "inquire_power", "inquire_pan_tilt", "inquire_zoom",
     "inquire_focus_mode", "inquire_version",
@@ -195,7 +195,7 @@ class LineSection(_Strict):
     reports_hold: bool = Field(default=True, description="false: hold synthesised after hold_ms")
     hold_ms: int = Field(default=800, ge=50, le=10000)
     inbound: list[InboundRule] = Field(min_length=1)
-    button_actions: dict[str, ButtonAction] = Field(
+    button_actions: dict[str, ButtonPhase] = Field(
         description="value of the (?P<action>) group → press/hold/release"
     )
     button_template: str = Field(description="how the panel reports a button (emulator, docs)")

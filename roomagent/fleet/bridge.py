@@ -24,6 +24,9 @@ from paho.mqtt.properties import Properties
 
 from roomagent.config.model import AgentConfig
 from roomagent.config.secrets import read_secret
+from roomagent.config.vocab import ButtonPhase
+from roomagent.control.model import FleetStatus
+from roomagent.control.status import room_id
 from roomagent.fleet.broker import Broker, mqtt_error_words, parse_broker
 from roomagent.fleet.commands import (
     Command,
@@ -35,6 +38,8 @@ from roomagent.fleet.commands import (
     refusal,
 )
 from roomagent.fleet.discovery import room_configs
+from roomagent.fleet.legacy import LegacyCleaner, LegacyTopics
+from roomagent.fleet.link import BrokerLink, acl_words
 from roomagent.fleet.outbox import Outbox
 from roomagent.fleet.topics import OFFLINE, ONLINE, RoomTopics, slug
 from roomagent.logsetup import kv, redact, scrub
@@ -47,6 +52,7 @@ MAX_CONCURRENT_COMMANDS = 8  # a join can take seconds; more wait (and QoS 1 hol
 MAX_QUEUED_COMMANDS = 1000
 BACKOFF_BASE_S = 1.0
 BACKOFF_CAP_S = 60.0
+ECHO_WAIT_S = 5.0  # our own "online" back from the broker, or its ACL is not ours
 
 
 class RoomFacade(Protocol):
@@ -59,7 +65,9 @@ class RoomFacade(Protocol):
 
     async def perform(self, action: dict[str, Any]) -> dict[str, Any]: ...
 
-    async def press(self, device: str, button: int, kind: str = "press") -> Any: ...
+    async def press(
+        self, device: str, button: int, kind: ButtonPhase = ButtonPhase.PRESS
+    ) -> Any: ...
 
     def watch(self, callback: Callable[[dict[str, Any]], None]) -> Callable[[], None]: ...
 
@@ -74,6 +82,7 @@ class BridgeSettings:
     discovery_prefix: str = "homeassistant"
     backoff_base: float = BACKOFF_BASE_S
     backoff_cap: float = BACKOFF_CAP_S
+    legacy: LegacyTopics | None = None  # the old topics of a box without [room] id
 
     @classmethod
     def from_config(cls, config: AgentConfig, base_dir: Path | None = None) -> BridgeSettings:
@@ -99,14 +108,30 @@ class BridgeSettings:
             client_key=relative(section.client_key),
         )
         broker.tls_context()  # unreadable TLS files are a config error, found at start
-        room_id = slug(config.room.id or config.room.name)
+        # The topic id follows the room's one id (`[room] id`, else the machine id), not its
+        # name: a rename must not move the topics or make a second device in Home Assistant.
+        # The spec's "or a slug of [room] name" is the rule this replaced (docs/fleet.md).
+        topics = RoomTopics(section.topic_prefix, section.site, slug(room_id(config)))
+        if section.username and section.username != topics.room:
+            # The shipped ACL gives an account the topics named as itself (%u): say it now,
+            # before the broker quietly drops what the room publishes.
+            source = "[room] id" if config.room.id else "the machine id ([room] id is not set)"
+            log.warning(
+                "fleet: the topic id %r (from %s) differs from the broker account %r; with the "
+                "shipped ACL set [room] id = %r",
+                topics.room,
+                source,
+                section.username,
+                section.username,
+            )
         return cls(
             broker=broker,
-            topics=RoomTopics(section.topic_prefix, section.site, room_id),
+            topics=topics,
             keepalive=section.keepalive,
             allow_actions=tuple(section.allow_actions),
             homeassistant=section.homeassistant,
             discovery_prefix=section.discovery_prefix,
+            legacy=LegacyTopics.of(config, topics, section.discovery_prefix),
         )
 
 
@@ -124,6 +149,7 @@ class BridgeCounters:
     status_published: int = 0
     events_published: int = 0
     commands: int = 0
+    commands_accepted: int = 0
     commands_refused: int = 0
     commands_duplicate: int = 0
     commands_malformed: int = 0
@@ -131,7 +157,16 @@ class BridgeCounters:
 
 
 class FleetBridge:
-    def __init__(self, room: RoomFacade, settings: BridgeSettings, *, seed: int | None = None):
+    def __init__(
+        self,
+        room: RoomFacade,
+        settings: BridgeSettings,
+        *,
+        seed: int | None = None,
+        on_change: Callable[[], None] = lambda: None,
+    ):
+        """`on_change()` is called (sync) when the bridge's state changes: connected, lost,
+        another reason why the broker cannot be reached."""
         self.room = room
         self.settings = settings
         self.topics = settings.topics
@@ -139,7 +174,10 @@ class FleetBridge:
         self.commands = CommandLog()
         self.counters = BridgeCounters()
         self.connected = False
-        self.last_error: str | None = None
+        self.link = BrokerLink(on_change)
+        self._catching_up = False  # events from an outage still going out
+        self._echo = anyio.Event()  # our own "online" came back from the broker
+        self._legacy: LegacyCleaner | None = None
         self._rng = random.Random(seed)
         self._status_dirty = anyio.Event()
         self._last_status: str | None = None
@@ -154,6 +192,27 @@ class FleetBridge:
         if update.get("type") == "event" and isinstance(update.get("event"), dict):
             self.outbox.put(update["event"])
         self._status_dirty.set()  # an event can set last_error: the status may have changed
+
+    def report(self) -> FleetStatus:
+        """The bridge's state for the room's status (status.fleet) and its page."""
+        counters, link = self.counters, self.link
+        return FleetStatus(
+            state=link.state,
+            since=link.since,
+            broker=self.settings.broker.url,
+            topic=self.topics.base,
+            topic_id=self.topics.room,
+            last_error=link.last_error,
+            last_publish=link.last_publish,
+            outbox=len(self.outbox),
+            outbox_dropped=self.outbox.dropped,
+            commands_accepted=counters.commands_accepted,
+            commands_refused=counters.commands_refused + counters.commands_malformed,
+        )
+
+    @property
+    def last_error(self) -> str | None:
+        return self.link.last_error
 
     # ---- lifecycle -----------------------------------------------------------------------
 
@@ -198,12 +257,13 @@ class FleetBridge:
         else:
             self.counters.connect_failures += 1
         self.connected = False
-        self.last_error = redact(reason)
+        self.link.set("reconnecting", redact(reason))
         log.info("fleet broker unavailable: %s", self.last_error)
 
     async def _connected(self, client: aiomqtt.Client) -> None:
         self.connected = True
-        self.last_error = None
+        self._catching_up = len(self.outbox) > 0
+        self.link.set("connected", None)
         self.counters.connects += 1
         log.info("fleet broker connected", extra=kv(broker=self.settings.broker.url))
         if self.outbox.dropped > self._dropped_told:
@@ -212,7 +272,17 @@ class FleetBridge:
             self._dropped_told = self.outbox.dropped
         try:
             await client.subscribe(self.topics.cmd, qos=1)
+            # Our own "online" must come back: a broker whose ACL gives this account other
+            # topics takes the login and drops the rest quietly (Mosquitto grants the
+            # subscription and drops the messages).
+            self._echo = anyio.Event()
+            await client.subscribe(self.topics.availability, qos=1)
             await client.publish(self.topics.availability, ONLINE, qos=1, retain=True)
+            legacy = self.settings.legacy
+            self._legacy = LegacyCleaner(legacy) if legacy is not None else None
+            if self._legacy is not None:
+                await self._legacy.start(client)
+            self.link.published()
             self._last_status = None
             await self._publish_status(client)
             self._configs = {}
@@ -222,6 +292,7 @@ class FleetBridge:
                 tg.start_soon(self._status_loop, client)
                 tg.start_soon(self._event_loop, client)
                 tg.start_soon(self._message_loop, client, tg)
+                tg.start_soon(self._check_echo, client)
         finally:
             # A clean stop says "offline" itself: the client's DISCONNECT on the way out
             # tells the broker to drop the last will, which covers only unclean ends.
@@ -231,19 +302,33 @@ class FleetBridge:
                 except aiomqtt.MqttError:
                     pass
 
+    async def _check_echo(self, client: aiomqtt.Client) -> None:
+        with anyio.move_on_after(ECHO_WAIT_S):
+            await self._echo.wait()
+        if not self._echo.is_set():
+            self.link.set("connected", acl_words(self.topics, self.settings.broker))
+            log.warning("fleet: %s", self.last_error)
+            await self._echo.wait()  # late after all (a slow broker): the problem goes
+            self.link.set("connected", None)
+        await client.unsubscribe(self.topics.availability)
+
     # ---- status and discovery ------------------------------------------------------------
 
     def _status_payload(self) -> tuple[str, str, dict[str, Any]]:
         status: dict[str, Any] = scrub(self.room.status())
         text = json.dumps(status, ensure_ascii=False, sort_keys=True)
-        # The uptime ticks on every call; a status differing only there is not a change.
-        same = json.dumps({k: v for k, v in status.items() if k != "uptime_s"}, sort_keys=True)
+        # The uptime ticks on every call, and the bridge's own part changes with each publish:
+        # a status differing only there is not a change.
+        same = json.dumps(
+            {k: v for k, v in status.items() if k not in ("uptime_s", "fleet")}, sort_keys=True
+        )
         return text, same, status
 
     async def _publish_status(self, client: aiomqtt.Client) -> None:
         text, same, status = self._status_payload()
         if same != self._last_status:
             await client.publish(self.topics.status, text, qos=1, retain=True)
+            self.link.published()
             self._last_status = same
             self.counters.status_published += 1
         if self.settings.homeassistant and not self._settling:
@@ -301,7 +386,11 @@ class FleetBridge:
             text = json.dumps(scrub(event), ensure_ascii=False)
             await client.publish(self.topics.events, text, qos=1)
             self.outbox.pop()  # only once the broker has it: a drop mid-way resends it
+            self.link.published()
             self.counters.events_published += 1
+            if self._catching_up and not len(self.outbox):
+                self._catching_up = False  # the backlog is out: the page says 0 waiting
+                self.link.on_change()
 
     # ---- incoming: commands and our retained discovery configs ---------------------------
 
@@ -312,6 +401,11 @@ class FleetBridge:
             if topic == self.topics.cmd:
                 await slots.acquire()  # backpressure: stop reading while the room is busy
                 tg.start_soon(self._command, client, message, slots)
+            elif topic == self.topics.availability:
+                if message.payload in (ONLINE, ONLINE.encode()):
+                    self._echo.set()
+            elif self._legacy is not None and self._legacy.wants(topic):
+                await self._legacy.handle(client, topic, message.payload)
             elif self._settling and message.payload and topic.endswith("/config"):
                 self._retained_configs.add(topic)
 
@@ -347,6 +441,7 @@ class FleetBridge:
             log.warning("fleet command refused", extra=kv(id=command.id, action=command.name))
             return error_result(command.id, why)
         log.info("fleet command", extra=kv(id=command.id, action=command.name))
+        self.counters.commands_accepted += 1
         try:
             if command.press is not None:
                 press = command.press

@@ -15,11 +15,12 @@ from typing import Any
 
 import anyio
 
+from roomagent.config.vocab import FLEET_PRESS, ButtonPhase, spoken
+
 MAX_COMMAND_BYTES = 16 * 1024  # a command is a few keys; anything bigger is not one
 MAX_ID_LENGTH = 128
 DEDUP_SECONDS = 600.0  # "a command id seen in the last 10 minutes is answered again"
 MAX_REMEMBERED = 10_000  # bound memory under a flood of ids
-PRESS = "press"  # the allow_actions entry that lets the fleet press virtual buttons
 NOT_ALLOWED = "not allowed from the fleet"
 
 
@@ -40,7 +41,7 @@ class Command:
 
     @property
     def name(self) -> str:
-        return PRESS if self.press is not None else str((self.action or {}).get("action"))
+        return FLEET_PRESS if self.press is not None else str((self.action or {}).get("action"))
 
 
 def parse_command(payload: bytes | str) -> Command:
@@ -55,7 +56,7 @@ def parse_command(payload: bytes | str) -> Command:
     command_id = data.get("id")
     if not isinstance(command_id, str) or not 0 < len(command_id) <= MAX_ID_LENGTH:
         raise CommandError(f'command needs an "id": a string of 1-{MAX_ID_LENGTH} characters')
-    has_action, has_press = "action" in data, PRESS in data
+    has_action, has_press = "action" in data, FLEET_PRESS in data
     if has_action == has_press:
         raise CommandError('command needs either "action" or "press"', command_id)
     if has_press:
@@ -68,16 +69,17 @@ def parse_command(payload: bytes | str) -> Command:
 
 
 def _press(data: dict[str, Any], command_id: str) -> dict[str, Any]:
-    press = data[PRESS]
-    extra = set(data) - {"id", PRESS}
+    press = data[FLEET_PRESS]
+    extra = set(data) - {"id", FLEET_PRESS}
     if not isinstance(press, dict) or extra:
         raise CommandError('"press" must be {"device", "button", "how"} alone', command_id)
-    device, button, how = press.get("device"), press.get("button"), press.get("how", "press")
+    device, button = press.get("device"), press.get("button")
+    how = press.get("how", ButtonPhase.PRESS)
     if not isinstance(device, str) or not isinstance(button, int) or isinstance(button, bool):
         raise CommandError('"press" needs "device" (string) and "button" (integer)', command_id)
-    if how not in ("press", "hold", "release"):
-        raise CommandError('"how" must be press, hold or release', command_id)
-    return {"device": device, "button": button, "how": how}
+    if not isinstance(how, str) or how not in ButtonPhase._value2member_map_:
+        raise CommandError(f'"how" must be {spoken(ButtonPhase)}', command_id)
+    return {"device": device, "button": button, "how": ButtonPhase(how)}
 
 
 def refusal(command: Command, allowed: list[str] | tuple[str, ...]) -> str | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from roomagent.fleet.commands import PRESS
+from roomagent.config.vocab import FLEET_PRESS
 from roomagent.fleet.topics import RoomTopics, slug
 
 MODEL = "roomagent"
@@ -60,7 +60,7 @@ def room_configs(
         )
         entities.append(("binary_sensor", f"device_{slug(name)}", _link(name, test)))
     for action in allow_actions:
-        if action == PRESS:
+        if action == FLEET_PRESS:
             continue  # a virtual button needs device and button: not one HA entity
         object_id = "action_" + slug(action.replace(".", "_"))
         if action == "meeting.layout":

@@ -14,6 +14,7 @@ from roomagent.fleet.broker import Broker
 from roomagent.fleet.tools import BrokerUnreachable, watch
 from roomagent.fleet.view import Change, FleetView
 from roomagent.logsetup import kv
+from roomagent.watchers import Watchers
 
 log = logging.getLogger("roomagent.fleet.feed")
 
@@ -29,7 +30,7 @@ class BrokerFeed:
         self.view = FleetView(prefix)
         self.connected = False
         self.error: str | None = None
-        self._watchers: list[FeedWatcher] = []
+        self._watchers: Watchers[[str | None]] = Watchers(log, "fleet page")
 
     async def run(self) -> None:
         """Follow the broker until cancelled."""
@@ -57,14 +58,12 @@ class BrokerFeed:
         self._tell(change.record.key)
 
     def _tell(self, key: str | None) -> None:
-        for watcher in list(self._watchers):
-            watcher(key)
+        self._watchers.emit(key)
 
     # ---- what the page reads -------------------------------------------------------------
 
     def watch(self, watcher: FeedWatcher) -> Callable[[], None]:
-        self._watchers.append(watcher)
-        return lambda: self._watchers.remove(watcher) if watcher in self._watchers else None
+        return self._watchers.watch(watcher)
 
     def rows(self) -> list[dict[str, Any]]:
         return self.view.rows()

@@ -19,7 +19,6 @@ import anyio
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
-from roomagent.logsetup import kv
 from roomagent.rooms.errors import (
     RoomsAuthFailed,
     RoomsDisconnected,
@@ -28,6 +27,7 @@ from roomagent.rooms.errors import (
     RoomsUnreachable,
 )
 from roomagent.rooms.models import RoomsEvent
+from roomagent.watchers import Watchers
 
 log = logging.getLogger("roomagent.rooms")
 
@@ -70,26 +70,16 @@ class LinkObservers:
     def __init__(self) -> None:
         self.link = LinkState.DISCONNECTED
         self.last_error: str | None = None
-        self._watchers: list[Watcher] = []
+        self._watchers: Watchers[[RoomsChange]] = Watchers(log, "rooms")
         self._changed: anyio.Event | None = None
         self._fatal: RoomsError | None = None
 
     def watch(self, callback: Watcher) -> Callable[[], None]:
         """Call `callback(change)` on link, mirror and event changes; returns unsubscribe."""
-        self._watchers.append(callback)
-
-        def unsubscribe() -> None:
-            if callback in self._watchers:
-                self._watchers.remove(callback)
-
-        return unsubscribe
+        return self._watchers.watch(callback)
 
     def _notify(self, change: RoomsChange) -> None:
-        for callback in list(self._watchers):
-            try:
-                callback(change)
-            except Exception:  # an observer's bug must not take the session down
-                log.warning("rooms watcher failed", exc_info=True, extra=kv(kind=change.kind))
+        self._watchers.emit(change)  # an observer's bug is logged, never the session's end
         changed, self._changed = self._changed, None
         if changed is not None:
             changed.set()

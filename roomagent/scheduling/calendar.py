@@ -44,6 +44,7 @@ from roomagent.scheduling.calendar_store import (
 from roomagent.scheduling.http import CloudError, CloudRefused, CloudValidationError, to_millis
 from roomagent.scheduling.meeting_code import extract_meeting
 from roomagent.scheduling.yunzhijia_calendar import PAGE_SIZE, YunzhijiaProvider
+from roomagent.watchers import Watchers
 
 __all__ = ["PAGE_SIZE", "Booking", "RoomCalendar", "extract_meeting", "write_atomic"]
 
@@ -75,7 +76,7 @@ class RoomCalendar:
         self.last_resync: dict[str, Any] | None = None  # figures of the last full read
         self._token_status: dict[str, Any] | None = None
         self._reported: str | None = None
-        self._watchers: list[Callable[[], None]] = []
+        self._watchers: Watchers[[]] = Watchers(log, "calendar")
         self._lock = anyio.Lock()
         self._in_use_since: datetime | None = None
         self._released: set[str] = set()
@@ -142,20 +143,10 @@ class RoomCalendar:
         }
 
     def watch(self, callback: Callable[[], None]) -> Callable[[], None]:
-        self._watchers.append(callback)
-
-        def unsubscribe() -> None:
-            with contextlib.suppress(ValueError):
-                self._watchers.remove(callback)
-
-        return unsubscribe
+        return self._watchers.watch(callback)
 
     def _notify(self) -> None:
-        for callback in list(self._watchers):
-            try:
-                callback()
-            except Exception:  # a watcher's bug must not stop the calendar
-                log.exception("calendar watcher failed")
+        self._watchers.emit()  # a watcher's bug is logged, never the calendar's failure
 
     # --- applying the feed -------------------------------------------------------------------
 

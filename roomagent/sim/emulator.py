@@ -6,7 +6,7 @@ import random
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Coroutine
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
@@ -95,7 +95,7 @@ class SerialEmulator(ABC):
         finally:
             self._tg = None
 
-    async def __aenter__(self) -> SerialEmulator:
+    async def __aenter__(self) -> Self:
         self._outer = anyio.create_task_group()
         await self._outer.__aenter__()
         await self._outer.start(self.run)

@@ -13,13 +13,14 @@ from typing import Any
 import aiomqtt
 
 from roomagent import __version__
+from roomagent.config.vocab import MeetingState, RoomState
 
 
 def room_status(
     room_id: str,
     *,
     name: str | None = None,
-    state: str = "idle",
+    state: RoomState = RoomState.IDLE,
     link: str = "ready",
     offline: tuple[str, ...] = (),
     meeting_code: str | None = None,
@@ -43,7 +44,7 @@ def room_status(
             ("panel", "panel", "ascii-keypad"),
         )
     ]
-    in_meeting = state == "in_meeting"
+    in_meeting = state == RoomState.IN_MEETING
     return {
         "version": version,
         "uptime_s": 3600.0,
@@ -55,7 +56,7 @@ def room_status(
         },
         "rooms": {"link": link, "url": "ws://127.0.0.1:6295", "last_error": None, "counters": {}},
         "meeting": {
-            "status": "in_meeting" if in_meeting else "idle",
+            "status": MeetingState.IN_MEETING if in_meeting else MeetingState.IDLE,
             "code": meeting_code if in_meeting else None,
             "title": meeting_title,
             "host_present": in_meeting,
@@ -68,6 +69,19 @@ def room_status(
         "cameras": [],
         "last_error": None,
         "last_error_at": None,
+        "fleet": {  # the bridge of a room that publishes is connected (status.fleet)
+            "state": "connected",
+            "since": None,
+            "broker": None,
+            "topic": None,
+            "topic_id": room_id,
+            "last_error": None,
+            "last_publish": None,
+            "outbox": 0,
+            "outbox_dropped": 0,
+            "commands_accepted": 0,
+            "commands_refused": 0,
+        },
     }
 
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import anyio
 
+from roomagent.config.vocab import ButtonPhase
 from roomagent.devices.line import LineDialect
 from roomagent.devices.profiles import Profile
 from roomagent.sim.emulator import SerialEmulator
@@ -33,13 +34,13 @@ class PanelEmulator(SerialEmulator):
     # ---- buttons ----
 
     async def press(self, n: int) -> None:
-        await self._report(n, "press")
+        await self._report(n, ButtonPhase.PRESS)
 
     async def hold(self, n: int) -> None:
-        await self._report(n, "hold")
+        await self._report(n, ButtonPhase.HOLD)
 
     async def release(self, n: int) -> None:
-        await self._report(n, "release")
+        await self._report(n, ButtonPhase.RELEASE)
 
     async def tap(self, n: int) -> None:
         await self.press(n)
@@ -52,7 +53,7 @@ class PanelEmulator(SerialEmulator):
         await self.hold(n)
         await self.release(n)
 
-    async def _report(self, n: int, action: str) -> None:
+    async def _report(self, n: int, action: ButtonPhase) -> None:
         if self.dialect.reports(action):
             await self.port.write(self.dialect.encode(self.dialect.button_report(n, action)))
 

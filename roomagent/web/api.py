@@ -23,6 +23,7 @@ from jsonrpcserver.exceptions import JsonRpcError
 from pydantic import ConfigDict, Field, ValidationError, validate_call
 from websockets.exceptions import ConnectionClosed
 
+from roomagent.config.vocab import ButtonPhase
 from roomagent.control.actions import ACTION_NAMES, param_problems
 from roomagent.logsetup import redact, scrub
 from roomagent.web.facade import AgentFacade
@@ -139,7 +140,7 @@ class ApiContext:
         with anyio.move_on_after(HOLD_STOP_SECONDS, shield=True):
             for device, button in sorted(pressed):  # a button bound to a held move
                 try:
-                    await self.agent.press(device, button, "release")
+                    await self.agent.press(device, button, ButtonPhase.RELEASE)
                 except Exception as exc:
                     log.warning("virtual button not released: %s", redact(str(exc)))
             for camera, group in sorted(held):
@@ -226,7 +227,6 @@ for _name in API_ACTIONS:
 
 Name = Annotated[str, Field(min_length=1, max_length=64)]
 Limit = Annotated[int, Field(ge=1, le=1000)]
-ButtonKind = Literal["press", "hold", "release"]
 ArgValue = str | int | float | bool
 
 
@@ -287,9 +287,9 @@ async def panel_press(
     ctx: ApiContext,
     device: Name,
     button: Annotated[int, Field(ge=0, le=999)],
-    kind: ButtonKind = "press",
+    kind: ButtonPhase = ButtonPhase.PRESS,
 ) -> Any:
-    if kind == "release":
+    if kind == ButtonPhase.RELEASE:
         ctx.pressed.discard((device, button))
     else:
         ctx.pressed.add((device, button))

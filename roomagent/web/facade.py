@@ -10,13 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from roomagent.config.vocab import ButtonPhase
+from roomagent.control.model import RoomStatus
+
 
 class AgentFacade(Protocol):
     def status(self) -> dict[str, Any]:
         """version, uptime_s, room{name,id,state}, rooms{link,url,last_error},
         meeting{status,code,title,host_present}, devices[{name,kind,profile,port,online,
         reason,counters}], calendar{current,next,today[]}, last_error,
-        last_error_at (the `ts` of the event that set last_error)."""
+        last_error_at (the `ts` of the event that set last_error): `status_model()` dumped."""
+        ...
+
+    def status_model(self) -> RoomStatus:
+        """The same status as the typed model, for readers of fields (/metrics): no dump."""
         ...
 
     def recent_events(self, limit: int = 100) -> list[dict[str, Any]]:
@@ -32,7 +39,7 @@ class AgentFacade(Protocol):
         """A device test command in the CLI vocabulary ("preset_recall", "led", "text", …)."""
         ...
 
-    async def press(self, device: str, button: int, kind: str = "press") -> Any:
+    async def press(self, device: str, button: int, kind: ButtonPhase = ButtonPhase.PRESS) -> Any:
         """A virtual button, handled exactly like a real panel press."""
         ...
 

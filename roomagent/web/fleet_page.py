@@ -29,6 +29,8 @@ from websockets.http11 import Request, Response
 
 from roomagent import __version__
 from roomagent.config.model import WebSection
+from roomagent.config.vocab import ButtonPhase, RoomState
+from roomagent.control.model import RoomStatus
 from roomagent.logsetup import scrub
 from roomagent.web.server import WebServer, load_assets
 
@@ -70,6 +72,9 @@ class _PageFacade:
     def status(self) -> dict[str, Any]:
         return {"version": __version__}
 
+    def status_model(self) -> RoomStatus:
+        raise LookupError("the fleet page has no room of its own")
+
     def recent_events(self, limit: int = 100) -> list[dict[str, Any]]:
         return []
 
@@ -79,7 +84,7 @@ class _PageFacade:
     async def device_command(self, device: str, command: str, args: list[Any]) -> dict[str, Any]:
         raise LookupError("the fleet page has no devices")
 
-    async def press(self, device: str, button: int, kind: str = "press") -> Any:
+    async def press(self, device: str, button: int, kind: ButtonPhase = ButtonPhase.PRESS) -> Any:
         raise LookupError("the fleet page has no panels")
 
     def config_view(self) -> dict[str, Any]:
@@ -241,7 +246,8 @@ class _FleetCollector:
             families["up"].add_metric(key, 1.0 if row["online"] else 0.0)
             families["link"].add_metric(key, 1.0 if row["link"] == "ready" else 0.0)
             families["offline"].add_metric(key, float(len(row["devices_offline"])))
-            families["meeting"].add_metric(key, 1.0 if row["state"] == "in_meeting" else 0.0)
+            in_meeting = row["state"] == RoomState.IN_MEETING
+            families["meeting"].add_metric(key, 1.0 if in_meeting else 0.0)
         yield from families.values()
         rooms = GaugeMetricFamily("roomagent_fleet_rooms", "rooms known to the broker")
         rooms.add_metric([], float(len(rows)))

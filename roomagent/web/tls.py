@@ -289,8 +289,12 @@ class ServerTls:
     def days_left(self, now: dt.datetime | None = None) -> int:
         return (self.info.not_after - (now or dt.datetime.now(dt.UTC))).days
 
+    def expired(self, now: dt.datetime | None = None) -> bool:
+        return self.info.not_after <= (now or dt.datetime.now(dt.UTC))
+
     def warning(self, now: dt.datetime | None = None) -> str | None:
-        """A sentence for the page and the log when the certificate expires within 30 days."""
+        """A sentence for the page and the log when the certificate expires within 30 days
+        (or has expired while the agent runs: it was valid when loaded)."""
         left = self.days_left(now)
         if left >= WARN_DAYS:
             return None
@@ -300,6 +304,8 @@ class ServerTls:
             if self.mode == "auto"
             else (f"replace {self.keys[0]} and send SIGHUP")
         )
+        if self.expired(now):
+            return f"the page's certificate expired on {day}: {what}"
         return f"the page's certificate expires in {max(left, 0)} days ({day}): {what}"
 
     def summary(self) -> dict[str, object]:
@@ -311,6 +317,8 @@ class ServerTls:
             "expires": self.info.not_after.isoformat(),
             "names": list(self.info.names),
             "warning": self.warning(),
+            "days_left": max(self.days_left(), 0),
+            "expired": self.expired(),
         }
 
     def log_start(self, message: str = "page served over TLS") -> None:

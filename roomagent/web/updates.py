@@ -3,6 +3,8 @@
 The agent's callback must never block, so it only appends to each subscriber's bounded
 list and wakes its sender. A burst of changes becomes one `update` notification; a client
 too slow to keep up loses its backlog and gets a full status instead (`resync: true`).
+The status (and the recent events) an update carries is built once for the sockets whose
+batches follow the same change, not once per socket.
 """
 
 from __future__ import annotations
@@ -55,6 +57,22 @@ class Subscriber:
         return batch, resync
 
 
+class _Snapshot:
+    """One status, and the recent events per limit the sockets ask for, built on first use."""
+
+    def __init__(self, agent: AgentFacade, generation: int, at: float) -> None:
+        self.agent = agent
+        self.generation = generation
+        self.at = at
+        self.status = agent.status()
+        self._events: dict[int, list[dict[str, Any]]] = {}
+
+    def events(self, limit: int) -> list[dict[str, Any]]:
+        if limit not in self._events:
+            self._events[limit] = self.agent.recent_events(limit)
+        return self._events[limit]
+
+
 class UpdateHub:
     """Registers one agent watch while running; subscribers come and go with sockets."""
 
@@ -62,13 +80,26 @@ class UpdateHub:
         self.agent = agent
         self.subscribers: set[Subscriber] = set()
         self._dropped_gone = 0  # drops of subscribers that have since gone away
+        self._generation = 0  # changes seen: what the shared snapshot was built after
+        self._shared: _Snapshot | None = None
 
     def _on_change(self, change: dict[str, Any]) -> None:
+        self._generation += 1
         for subscriber in list(self.subscribers):
             subscriber.offer(change if isinstance(change, dict) else {"change": str(change)})
 
     def start(self) -> Callable[[], None]:
         return self.agent.watch(self._on_change)
+
+    def _snapshot(self) -> _Snapshot:
+        """The agent's state for the batches that follow the latest change: every socket
+        woken by it shares one status (each dumps it to its own frame, none changes it).
+        Rebuilt after the next change, and after a coalescing window (uptime, counters)."""
+        now = anyio.current_time()
+        shared = self._shared
+        if shared is None or shared.generation != self._generation or now - shared.at > COALESCE_S:
+            shared = self._shared = _Snapshot(self.agent, self._generation, now)
+        return shared
 
     def dropped(self) -> int:
         return self._dropped_gone + sum(s.dropped for s in self.subscribers)
@@ -84,9 +115,10 @@ class UpdateHub:
             while True:
                 changes, resync = await subscriber.next_batch()
                 try:
-                    params: dict[str, Any] = {"status": self.agent.status()}
+                    shared = self._snapshot()
+                    params: dict[str, Any] = {"status": shared.status}
                     if subscriber.events_limit:
-                        params["events"] = self.agent.recent_events(subscriber.events_limit)
+                        params["events"] = shared.events(subscriber.events_limit)
                 except Exception:  # an unwell agent must not end the client's socket
                     log.warning("agent status failed; update skipped", exc_info=True)
                     subscriber.resync = True

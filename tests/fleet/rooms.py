@@ -38,10 +38,16 @@ def mqtt_section(mosquitto: Mosquitto, room: str, base: Path, **options: Any) ->
 
 @asynccontextmanager
 async def fleet_room(
-    mosquitto: Mosquitto, room: str, base: Path, **options: Any
+    mosquitto: Mosquitto,
+    room: str,
+    base: Path,
+    *,
+    room_section: RoomSection | None = None,
+    **options: Any,
 ) -> AsyncIterator[tuple[App, VirtualRoom]]:
     """A running agent (the App; its room core is `.core`, its bridge `.fleet`) for `room`
-    with `[mqtt]` pointing at the broker."""
+    (the broker account; also `[room] id` unless `room_section` says otherwise) with `[mqtt]`
+    pointing at the broker."""
     folder = base / room
     folder.mkdir(exist_ok=True)
     secret = folder / "rooms.pw"
@@ -51,7 +57,7 @@ async def fleet_room(
     ) as virtual:
         config = virtual.config.model_copy(
             update={
-                "room": RoomSection(name=f"Room {room}", id=room),
+                "room": room_section or RoomSection(name=f"Room {room}", id=room),
                 "mqtt": mqtt_section(mosquitto, room, folder, **options),
                 "state_dir": folder,
             }

@@ -60,16 +60,18 @@ class SmallAgent:
         self.hold: anyio.Event | None = None  # set: perform waits for it (a slow join)
         self.holding = anyio.Event()
         self._watchers: list[Callable[[dict[str, Any]], None]] = []
+        self.status_builds = 0  # how often a status was built (the server should share them)
 
     # -- the facade ---------------------------------------------------------------------
 
-    def status(self) -> dict[str, Any]:
+    def status_model(self) -> RoomStatus:
         """Built on the real typed model (roomagent.control.model.RoomStatus)."""
+        self.status_builds += 1
         state = (
             RoomState.ROOMS_OFFLINE if self.link != "ready" else RoomState(self.meeting["status"])
         )
         meeting = {k: v for k, v in self.meeting.items() if k != "password"}
-        status = RoomStatus(
+        return RoomStatus(
             version="0.1.0",
             uptime_s=round(time.monotonic() - self.started, 1),
             room=RoomInfo(name=self.room, id="room-3a", state=state),
@@ -87,7 +89,10 @@ class SmallAgent:
             actions=self.actions,
             last_error=self.last_error,
             last_error_at=self.last_error_at,
-        ).dump()
+        )
+
+    def status(self) -> dict[str, Any]:
+        status = self.status_model().dump()
         # A careless agent could leak the passcode; the server must still mask it.
         if "password" in self.meeting:
             status["meeting"]["password"] = self.meeting["password"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import anyio
 import pytest
 from playwright.async_api import async_playwright, expect
 
@@ -26,8 +27,9 @@ pytestmark = [
 ]
 
 
-async def check_page(server: WebServer, agent: SmallAgent, shot: str) -> str | None:
-    """Open the page, check it is live over wss, return the footer's warning (if any)."""
+async def check_page(server: WebServer, agent: SmallAgent, shot: str) -> tuple[str | None, str]:
+    """Open the page, check it is live over wss; the footer's warning (if any) and the text
+    of "What needs attention"."""
     assert server.tls is not None and server.port is not None
     url = f"https://127.0.0.1:{server.port}/"
     playwright = async_playwright()
@@ -54,7 +56,10 @@ async def check_page(server: WebServer, agent: SmallAgent, shot: str) -> str | N
             ARTIFACTS.mkdir(exist_ok=True)
             await page.screenshot(path=str(ARTIFACTS / f"{shot}-laptop.png"), full_page=True)
             warning = page.locator("#tls-warning")
-            return await warning.text_content() if await warning.count() else None
+            footer = await warning.text_content() if await warning.count() else None
+            if footer is not None:  # the attention card has it too, in its own words
+                await expect(page.locator("#problems")).to_contain_text("Page certificate")
+            return footer, await page.locator("#problems").inner_text()
         finally:
             await browser.close()
             close_driver_pipes(playwright)
@@ -66,7 +71,8 @@ async def test_page_over_https_with_the_self_signed_certificate(tmp_path: Path) 
     agent = SmallAgent()
     server = WebServer(agent, web, PASSWORD, None, tls=tls)
     async with server.running():
-        assert await check_page(server, agent, "tls-page") is None
+        footer, attention = await check_page(server, agent, "tls-page")
+    assert footer is None and "certificate" not in attention
 
 
 async def test_page_warns_when_the_site_certificate_expires_soon(tmp_path: Path) -> None:
@@ -78,5 +84,29 @@ async def test_page_warns_when_the_site_certificate_expires_soon(tmp_path: Path)
         agent, web, PASSWORD, None, tls=server_tls(web, state_dir=tmp_path, base_dir=tmp_path)
     )
     async with server.running():
-        warning = await check_page(server, agent, "tls-expiring")
+        warning, attention = await check_page(server, agent, "tls-expiring")
     assert warning is not None and warning.startswith("The page's certificate expires in 9 days")
+    day = soon.date().isoformat()
+    assert f"Page certificate (HTTPS) expires in 9 days ({day})" in attention
+    assert "Install a renewed certificate as web.cert_file" in attention
+    assert "send SIGHUP" in attention
+
+
+async def test_a_certificate_that_expires_while_the_agent_runs_is_a_problem(
+    tmp_path: Path,
+) -> None:
+    # Valid when loaded (an expired one is a config error), expired by the time staff look.
+    until = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=3)
+    cert, key = write_pair(tmp_path, "site", not_after=until)
+    web = WebSection(listen="127.0.0.1", port=0, tls="files", cert_file=cert, key_file=key)
+    agent = SmallAgent()
+    server = WebServer(
+        agent, web, PASSWORD, None, tls=server_tls(web, state_dir=tmp_path, base_dir=tmp_path)
+    )
+    await anyio.sleep(max(0.0, (until - dt.datetime.now(dt.UTC)).total_seconds()) + 0.5)
+    async with server.running():
+        warning, attention = await check_page(server, agent, "tls-expired")
+    day = until.date().isoformat()
+    assert warning is not None and warning.startswith(f"The page's certificate expired on {day}")
+    assert f"Page certificate (HTTPS) expired on {day}" in attention
+    assert "Browsers warn before opening this page" in attention

@@ -152,6 +152,40 @@ async def test_metrics_are_prometheus_text(server: WebServer, agent: SmallAgent)
     assert samples['roomagent_web_total{counter="http_requests"}'] >= 1
 
 
+async def test_metrics_read_the_typed_status_without_a_dump(
+    server: WebServer, agent: SmallAgent, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_dump() -> dict[str, Any]:
+        raise AssertionError("/metrics dumped the status to validate it again")
+
+    monkeypatch.setattr(agent, "status", no_dump)
+    async with httpx.AsyncClient(base_url=server.url, auth=(USER, PASSWORD)) as http:
+        text = (await http.get("/metrics")).text
+    assert 'roomagent_device_online{device="cam1",kind="camera"} 1.0' in text
+    assert "roomagent_rooms_link_up 1.0" in text
+
+
+async def test_one_status_per_change_for_every_subscribed_socket(
+    server: WebServer, agent: SmallAgent
+) -> None:
+    async with api(server) as a, api(server) as b, api(server) as c:
+        for ws in (a, b, c):
+            await rpc(ws, "subscribe", {"events": 3})
+        agent.status_builds = 0
+        agent.changed({"kind": "tick", "n": 1})
+        with anyio.fail_after(5):
+            updates = [json.loads(await ws.recv())["params"] for ws in (a, b, c)]
+        assert [u["changes"] for u in updates] == [[{"kind": "tick", "n": 1}]] * 3
+        assert updates[0]["status"] == updates[1]["status"] == updates[2]["status"]
+        assert agent.status_builds == 1
+        await anyio.sleep(0.1)  # past the coalescing window: the next change builds anew
+        agent.set_device("panel", False, "cable unplugged")
+        with anyio.fail_after(5):
+            updates = [json.loads(await ws.recv())["params"] for ws in (a, b, c)]
+        assert all(u["status"]["devices"][1]["online"] is False for u in updates)
+        assert agent.status_builds == 2
+
+
 async def test_socket_needs_credentials_or_a_session_token(server: WebServer) -> None:
     with pytest.raises(InvalidStatus) as refused:
         async with connect(ws_url(server)):
@@ -417,3 +451,10 @@ async def test_status_says_when_the_last_error_happened(
         # The agent keeps the time itself: it survives the event scrolling out of the history.
         agent.events.clear()
         assert (await rpc(ws, "status", id=3))["result"]["last_error_at"] == when
+
+
+def test_a_batch_within_the_cap_always_fits_the_sockets_in_flight_slots() -> None:
+    from roomagent.web.api import MAX_BATCH
+    from roomagent.web.server import MAX_IN_FLIGHT
+
+    assert MAX_BATCH <= MAX_IN_FLIGHT

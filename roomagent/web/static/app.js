@@ -171,6 +171,8 @@
         problems.push(["warn", `${deviceLabel(device)}: ${offlineWords(device)}`, offlineDetail(device)]);
       }
     }
+    // The separate blocks' own problems (fleet.js, tls.js): [tone, what, why] each.
+    for (const source of page.problemSources) problems.push(...source(status));
     return problems;
   }
 
@@ -575,8 +577,16 @@
     document.body.classList.toggle("offline", tone !== "ok");
   }
 
-  // Separate page blocks (clouds.js) hook in here: they get each status and may call.
-  const page = (window.roomPage = { call: (m, p) => call(m, p), listeners: [] });
+  // Separate page blocks (clouds.js, fleet.js, tls.js) hook in here: they get each status,
+  // may call, add to "What needs attention" and ask for a redraw when their own data changed.
+  const page = (window.roomPage = {
+    call: (m, p) => call(m, p),
+    listeners: [],
+    problemSources: [],
+    refresh: () => lastStatus && render(lastStatus),
+    pill,
+    when: (ts) => (toDate(ts) ? `${whenWords(ts)} (${ago(ts)})` : ""),
+  });
 
   function call(method, params) {
     return new Promise((resolve, reject) => {

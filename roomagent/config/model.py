@@ -47,7 +47,9 @@ class Section(BaseModel):
     """Every config section: unknown keys are errors, and so are values of the wrong type
     (`port = "8080"`, `enabled = "yes"`): nothing is coerced but what TOML cannot spell."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    # defer_build: a section is validated inside AgentConfig's validator; its own is built
+    # only if something validates it alone (a default section), not at import (issue 10).
+    model_config = ConfigDict(defer_build=True, extra="forbid", strict=True)
 
     @field_validator("*", mode="before")
     @classmethod

@@ -21,9 +21,13 @@ from roomagent.config.vocab import ButtonPhase as ButtonPhase
 from roomagent.config.vocab import MeetingState as MeetingState
 from roomagent.config.vocab import RoomState as RoomState
 
+# defer_build: the status models' validators and serializers are built by the first status
+# (a page, API call, scrape or the fleet), not at import: an idle box builds none (issue 10).
+_DEFERRED = ConfigDict(defer_build=True)
+
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(**_DEFERRED, extra="forbid")
 
 
 class RoomInfo(_Model):
@@ -85,7 +89,7 @@ class DeviceStatus(_Model):
 
 class BookingInfo(BaseModel):
     # The calendar's own dict: keys a provider adds later are left out, not an error.
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(**_DEFERRED, extra="ignore")
 
     order_id: str
     title: str
@@ -98,7 +102,7 @@ class BookingInfo(BaseModel):
 
 
 class CalendarStatus(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(**_DEFERRED, extra="ignore")
 
     provider: str | None = None
     current: BookingInfo | None = None
@@ -116,7 +120,7 @@ class CalendarStatus(BaseModel):
 
 
 class CloudsStatus(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(**_DEFERRED, extra="ignore")
 
     huawei: bool = Field(default=False, description="Huawei Cloud Meeting is configured")
     huawei_conference: dict[str, Any] | None = Field(
@@ -192,6 +196,9 @@ class RoomStatus(_Model):
 class HistoryEvent(_Model):
     """One line of the room's history. `message` is prose that may be reworded; clients build
     their words from the structured fields, which are present only where they apply."""
+
+    # Built at import, not deferred: the first press's history line must not build it.
+    model_config = ConfigDict(defer_build=False)
 
     ts: str = Field(description="local time, ISO 8601 with milliseconds")
     source: str = Field(description="rooms, api, agent, web, or a device's name")

@@ -39,7 +39,9 @@ ERROR_FIELDS = ACK_FIELDS | {"code"}
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: the parts are validated inside Profile's validator; their own validators
+    # would be built at import and never used (issue 10).
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
 
 class Range(_Strict):

@@ -21,7 +21,6 @@ import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from http.cookies import CookieError, SimpleCookie
 from urllib.parse import urlsplit
 
 from roomagent.logsetup import register_secret
@@ -274,6 +273,9 @@ class SessionTokens:
 def cookie_token(header: str | None) -> str | None:
     if not header:
         return None
+    # Imported by the first request with a cookie: an idle box serves none (~0.2 MiB).
+    from http.cookies import CookieError, SimpleCookie
+
     jar: SimpleCookie = SimpleCookie()
     try:
         jar.load(header)

@@ -21,12 +21,24 @@ import httpx
 import pytest
 from websockets.asyncio.client import connect
 
-# The agent's modules (and how many objects the collector has frozen) at exit, printed by an
-# atexit hook around the real entry point.
+# The agent's modules, how many objects the collector has frozen and which of the agent's
+# pydantic models have their validator built (defer_build), at exit, printed by atexit hooks
+# around the real entry point.
 WRAPPER = (
     "import atexit, gc, sys\n"
     "atexit.register(lambda: print('MODULES', ' '.join(sorted(sys.modules)), flush=True))\n"
     "atexit.register(lambda: print('FROZEN', gc.get_freeze_count(), flush=True))\n"
+    "def built():\n"
+    "    from pydantic import BaseModel\n"
+    "    seen, todo = [], [BaseModel]\n"
+    "    while todo:\n"
+    "        model = todo.pop()\n"
+    "        todo.extend(model.__subclasses__())\n"
+    "        validator = model.__dict__.get('__pydantic_validator__')\n"
+    "        if type(validator).__name__ == 'SchemaValidator':\n"
+    "            seen.append(model.__qualname__)\n"
+    "    print('BUILT', ' '.join(sorted(seen)), flush=True)\n"
+    "atexit.register(built)\n"
     "from roomagent.cli.main import main\n"
     "sys.exit(main(sys.argv[1:]))\n"
 )
@@ -51,6 +63,10 @@ ON_FIRST_USE = {
     "roomagent.web.api",
     "roomagent.web.metrics_families",
 }
+# Loaded by the first request that carries a cookie (the page's session), not at start.
+ON_FIRST_COOKIE = {"http.cookies"}
+# Status models built by the first status (page, API, scrape), not at import (defer_build).
+STATUS_MODELS = {"RoomStatus", "RoomsLinkStatus", "DeviceStatus", "CalendarStatus"}
 
 
 def _free_port() -> int:
@@ -83,6 +99,7 @@ def _loaded(modules: set[str], names: set[str]) -> set[str]:
 class Ran:
     modules: set[str]  # held at exit
     frozen: int  # objects in the collector's permanent generation at exit
+    built: set[str]  # the pydantic models (class names) whose validator was built
 
 
 async def _run(
@@ -131,7 +148,8 @@ async def _run(
     lines = out.decode().splitlines()
     modules = next(line for line in lines if line.startswith("MODULES ")).split()[1:]
     frozen = next(line for line in lines if line.startswith("FROZEN ")).split()[1]
-    return Ran(set(modules), int(frozen))
+    built = next(line for line in lines if line.startswith("BUILT")).split()[1:]
+    return Ran(set(modules), int(frozen), set(built))
 
 
 async def _use_the_page(port: int) -> None:
@@ -171,13 +189,18 @@ async def test_a_page_without_mdns_does_not_import_zeroconf(tmp_path: Path) -> N
 async def test_the_api_and_metrics_load_with_their_first_use(tmp_path: Path) -> None:
     """Page and mDNS on (bench/idle.py's room): idle without them; a scrape and an API
     call load them and are answered as always."""
-    idle = (await _run(tmp_path, _config(_free_port(), discovery=True))).modules
+    ran = await _run(tmp_path, _config(_free_port(), discovery=True))
+    idle = ran.modules
     assert "zeroconf" in idle
-    assert _loaded(idle, UNCONFIGURED | ON_FIRST_USE) == set()
+    assert _loaded(idle, UNCONFIGURED | ON_FIRST_USE | ON_FIRST_COOKIE) == set()
+    assert ran.built & STATUS_MODELS == set()
+    assert {"AgentConfig", "HistoryEvent", "MeetingModule"} <= ran.built  # the list is real
     port = _free_port()
-    used = (await _run(tmp_path, _config(port, discovery=True), poke=True, port=port)).modules
+    ran = await _run(tmp_path, _config(port, discovery=True), poke=True, port=port)
+    used = ran.modules
     assert _loaded(used, ON_FIRST_USE) == ON_FIRST_USE
     assert _loaded(used, UNCONFIGURED) == set()
+    assert "RoomStatus" in ran.built  # its parts are validated inside its own validator
 
 
 @pytest.mark.anyio

@@ -115,7 +115,9 @@ REGISTRY: dict[str, type[ActionModel]] = {}
 class ActionModel(BaseModel):
     """Base of every action; abstract families start with an underscore."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: an action's validator is built by its first parse (the bindings' at
+    # start), so the actions no binding names cost nothing on an idle box (issue 10).
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     action: str
     # Moves while a button is held: started on press/hold, stopped on release.

@@ -31,6 +31,9 @@ class _Model(BaseModel):
 
 
 class RoomInfo(_Model):
+    # Eager: the core's status event dumps it on every room change (the event path).
+    model_config = ConfigDict(defer_build=False)
+
     name: str
     id: str
     state: RoomState
@@ -197,7 +200,7 @@ class HistoryEvent(_Model):
     """One line of the room's history. `message` is prose that may be reworded; clients build
     their words from the structured fields, which are present only where they apply."""
 
-    # Built at import, not deferred: the first press's history line must not build it.
+    # Eager: the first press's history line must not build it.
     model_config = ConfigDict(defer_build=False)
 
     ts: str = Field(description="local time, ISO 8601 with milliseconds")

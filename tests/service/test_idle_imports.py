@@ -194,7 +194,7 @@ async def test_the_api_and_metrics_load_with_their_first_use(tmp_path: Path) -> 
     assert "zeroconf" in idle
     assert _loaded(idle, UNCONFIGURED | ON_FIRST_USE | ON_FIRST_COOKIE) == set()
     assert ran.built & STATUS_MODELS == set()
-    assert {"AgentConfig", "HistoryEvent", "MeetingModule"} <= ran.built  # the list is real
+    assert {"AgentConfig", "HistoryEvent", "RoomInfo", "MeetingModule"} <= ran.built  # eager
     port = _free_port()
     ran = await _run(tmp_path, _config(port, discovery=True), poke=True, port=port)
     used = ran.modules

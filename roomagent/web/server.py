@@ -143,7 +143,8 @@ class WebServer:
         self._checking = anyio.CapacityLimiter(1)  # PBKDF2 runs one at a time: a CPU stays free
         self.counters = metrics.ServerCounters()
         self.hub = UpdateHub(self.agent)
-        self.assets = load_assets()
+        # The page's files (~80 KB) are read by its first request: an idle box serves none.
+        self.assets: dict[str, tuple[bytes, str]] | None = None
         self.port: int | None = None
         self._sockets: set[anyio.CancelScope] = set()  # one per open API socket
 
@@ -331,6 +332,8 @@ class WebServer:
             await load_on_first_use("roomagent.web.metrics_families")
             text = metrics.render(self._status_for_metrics(), self._counters())
             return self._respond(200, text, metrics.CONTENT_TYPE)
+        if self.assets is None:
+            self.assets = load_assets()
         asset = self.assets.get(path)
         if asset is not None:
             return self._respond(200, asset[0], asset[1])

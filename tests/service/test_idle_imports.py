@@ -156,8 +156,10 @@ async def _use_the_page(port: int) -> None:
     auth = "Basic " + base64.b64encode(f"admin:{WEB_PASSWORD}".encode()).decode()
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
         reply = await http.get("/metrics", headers={"Authorization": auth})
+        page = await http.get("/", headers={"Authorization": auth})  # reads the page's files
     assert reply.status_code == 200
     assert 'roomagent_info{room="Import room"' in reply.text
+    assert page.status_code == 200 and "<html" in page.text.lower()
     url = f"ws://127.0.0.1:{port}/api"
     async with connect(url, additional_headers={"Authorization": auth}) as ws:
         await ws.send(json.dumps({"jsonrpc": "2.0", "method": "status", "id": 1}))

@@ -65,6 +65,9 @@ ON_FIRST_USE = {
 }
 # Loaded by the first request that carries a cookie (the page's session), not at start.
 ON_FIRST_COOKIE = {"http.cookies"}
+# Actions no binding names: their validators are built by a first use (an API call), never
+# at start (defer_build; the registry's import-time checks must not build them either).
+UNBOUND_ACTIONS = {"MeetingStart", "CameraPreset", "CalendarBookNow", "HuaweiInvite"}
 # Status models built by the first status (page, API, scrape), not at import (defer_build).
 STATUS_MODELS = {"RoomStatus", "RoomsLinkStatus", "DeviceStatus", "CalendarStatus"}
 
@@ -178,6 +181,8 @@ async def test_a_room_without_page_or_mdns_imports_neither(tmp_path: Path) -> No
     )
     assert _loaded(modules, absent) == set()
     assert "roomagent.rooms.session" in modules  # the check reads the real list
+    assert ran.built & (UNBOUND_ACTIONS | STATUS_MODELS) == set()
+    assert "AgentConfig" in ran.built
 
 
 @pytest.mark.anyio

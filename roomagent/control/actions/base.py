@@ -141,10 +141,13 @@ class ActionModel(BaseModel):
         name = names[0]
         if not (cls.__doc__ or "").strip():
             raise TypeError(f"action {name}: no docstring (the docs' action table reads it)")
+        # Dunders skipped: a deferred model's __pydantic_core_schema__ etc. are placeholders
+        # that build the validator on any attribute read (defer_build above).
         missing = [
             part
             for part in dir(cls)
-            if getattr(getattr(cls, part, None), "__required_part__", False)
+            if not part.startswith("__")
+            and getattr(getattr(cls, part, None), "__required_part__", False)
         ]
         if missing:
             raise TypeError(f"action {name}: no {', '.join(missing)}() of its own")

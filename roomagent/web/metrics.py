@@ -15,6 +15,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from roomagent import __version__
 from roomagent.control.history import ACTION_RESULTS
 from roomagent.control.model import RoomStatus
+from roomagent.rooms import LinkState
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 WEB_COUNTERS = (
@@ -83,7 +84,7 @@ def _room_families(status: RoomStatus) -> Iterator[Metric]:
     yield GaugeMetricFamily(
         "roomagent_rooms_link_up",
         "1 when the Rooms client session is ready.",
-        1 if link == "ready" else 0,
+        1 if link == LinkState.READY else 0,
     )
     state = GaugeMetricFamily(
         "roomagent_rooms_link_state", "Rooms session state (1 = current).", labels=["state"]

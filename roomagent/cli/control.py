@@ -95,6 +95,12 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         expiring = expiry_warning(config.web, Path(args.file).parent)
     if expiring:  # valid today: a warning, and still exit 0
         print(f"{args.file}: warning: web.cert_file: {expiring}", file=sys.stderr)
+    if config.mqtt is not None:  # the fleet plane's modules only when it is configured
+        from roomagent.fleet.room_id import account_mismatch
+
+        mismatch = account_mismatch(config)
+        if mismatch:  # the broker would take the login and drop the room's messages
+            print(f"{args.file}: warning: mqtt.username: {mismatch}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -12,7 +12,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 
 from roomagent import __version__
 from roomagent.control.history import ACTION_RESULTS
-from roomagent.control.model import RoomStatus
+from roomagent.control.model import FleetStatus, RoomStatus
 from roomagent.web.metrics import WEB_COUNTERS, ServerCounters
 
 
@@ -98,6 +98,37 @@ def _room_families(status: RoomStatus) -> Iterator[Metric]:
         for result, count in sorted(results.items()):
             actions.add_metric([action, result], count)
     yield actions
+    if status.fleet is not None:
+        yield from _fleet_families(status.fleet)
+
+
+def _fleet_families(fleet: FleetStatus) -> Iterator[Metric]:
+    """The MQTT fleet bridge (status.fleet): an alert on a room cut off from its broker
+    needs no fleet-wide view."""
+    yield GaugeMetricFamily(
+        "roomagent_fleet_up",
+        "1 when the fleet broker takes this room's messages.",
+        1 if fleet.state == "connected" and fleet.last_error is None else 0,
+    )
+    state = GaugeMetricFamily(
+        "roomagent_fleet_state", "Fleet bridge state (1 = current).", labels=["state"]
+    )
+    state.add_metric([fleet.state], 1)
+    yield state
+    yield GaugeMetricFamily(
+        "roomagent_fleet_outbox", "Events waiting for the fleet broker.", fleet.outbox
+    )
+    yield CounterMetricFamily(
+        "roomagent_fleet_events_dropped_total",
+        "Events dropped (oldest first) while the fleet broker was away.",
+        fleet.outbox_dropped,
+    )
+    commands = CounterMetricFamily(
+        "roomagent_fleet_commands_total", "Fleet commands, by result.", labels=["result"]
+    )
+    commands.add_metric(["accepted"], fleet.commands_accepted)
+    commands.add_metric(["refused"], fleet.commands_refused)
+    yield commands
 
 
 def exposition(status: RoomStatus | None, server: ServerCounters) -> str:

@@ -35,8 +35,16 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+    """CPU time of every thread the process has now, in nanoseconds from schedstat: stat's
+    utime+stime count 10 ms clock ticks, which over a 20 s window is 0.05 % a tick (an idle
+    agent read 0.05 or 0.10 % by the luck of the tick). Falls back to the ticks without
+    schedstat. A thread that ends inside the window takes its time with it: see threads."""
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+        return sum(int((t / "schedstat").read_text().split()[0]) for t in tasks) / 1e9
+    except (OSError, ValueError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
 
 
 def memory_kib(pid: int) -> dict[str, int]:
@@ -72,6 +80,19 @@ async def measure_run(
             await proc.wait()
 
 
+async def interpreter_floor_kib(env: dict[str, str]) -> int:
+    """VmRSS of `python -c <sleep>` with the agent's environment, after the same settle."""
+    proc = await anyio.open_process(
+        [sys.executable, "-c", "import time; time.sleep(60)"], env=env, stdout=subprocess.DEVNULL
+    )
+    try:
+        await anyio.sleep(1.0)
+        return memory_kib(proc.pid)["VmRSS"]
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
 async def main(seconds: float) -> None:
     setup_logging("error")
     password = secrets.token_urlsafe(12)
@@ -83,11 +104,14 @@ async def main(seconds: float) -> None:
             env = {**os.environ, ROOMS_PASSWORD_ENV: password, WEB_PASSWORD_ENV: "idle-bench"}
             cpu_s, wall_s, mem = await measure_run(config, env, seconds)
             connected = room.sim.connections_total  # read after the run ended: every one accepted
+            floor = await interpreter_floor_kib(env)
     busy = cpu_s
     print(f"roomagent run, idle for {wall_s:.1f} s (after {SETTLE_S:g} s start-up)")
     print(f"  Rooms connections seen by the simulator: {connected}")
     print(f"  RSS      {mem['VmRSS'] / 1024:7.1f} MiB   (peak {mem['VmHWM'] / 1024:.1f} MiB)")
-    print(f"  CPU      {busy * 1000:7.1f} ms over the window = {100 * busy / wall_s:.3f} %")
+    above = (mem["VmRSS"] - floor) / 1024
+    print(f"  floor    {floor / 1024:7.1f} MiB   bare interpreter; the agent {above:.1f} MiB above")
+    print(f"  CPU      {busy * 1000:7.2f} ms over the window = {100 * busy / wall_s:.3f} %")
     print(f"  threads  {mem['Threads']}")
 
 

@@ -199,7 +199,6 @@ class App:
         web = self.config.web
         if not web.enabled:
             return None
-        from roomagent.discovery.mdns import mdns_host_name
         from roomagent.web.auth import WebAuthError
         from roomagent.web.server import WebServer
         from roomagent.web.tls_settings import TlsConfigError, tls_mode
@@ -210,6 +209,8 @@ class App:
             )
             tls = None  # plain HTTP (loopback, or tls = "off"): no certificate machinery
             if tls_mode(web) != "off":
+                # The certificate names the mDNS host: zeroconf loads only with TLS or mDNS on.
+                from roomagent.discovery.mdns import mdns_host_name
                 from roomagent.web.tls import server_tls
 
                 tls = server_tls(

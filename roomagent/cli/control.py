@@ -95,6 +95,12 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         expiring = expiry_warning(config.web, Path(args.file).parent)
     if expiring:  # valid today: a warning, and still exit 0
         print(f"{args.file}: warning: web.cert_file: {expiring}", file=sys.stderr)
+    if config.mqtt is not None:  # the fleet plane's modules only when it is configured
+        from roomagent.fleet.room_id import account_mismatch
+
+        mismatch = account_mismatch(config)
+        if mismatch:  # the broker would take the login and drop the room's messages
+            print(f"{args.file}: warning: mqtt.username: {mismatch}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -125,6 +131,7 @@ def status_line(app: App) -> str:
 
 async def serve_config(config: AgentConfig, path: Path, cli_log_level: str | None) -> int:
     """Run the agent until SIGTERM/SIGINT; SIGHUP reloads `path`."""
+    from roomagent.service.memory import settle
     from roomagent.service.notify import Notifier
 
     notifier = Notifier()
@@ -147,6 +154,7 @@ async def serve_config(config: AgentConfig, path: Path, cli_log_level: str | Non
             await tg.start(app.run)
             app.core.watch(on_update)
             notifier.ready(status_line(app))
+            settle()  # start-up's garbage out, long-lived objects out of the collector's way
             tg.start_soon(notifier.run_watchdog)
             log.info("agent running", extra=kv(config=str(path), room=config.room.name))
             async for signum in signals:
@@ -164,6 +172,8 @@ async def serve_config(config: AgentConfig, path: Path, cli_log_level: str | Non
 
 def reload_config(app: App, path: Path, cli_log_level: str | None) -> None:
     """SIGHUP: adopt the file if it is valid, else keep running on the old config."""
+    from roomagent.service.memory import thaw
+
     try:
         config = load_room_config(path)
     except ConfigError as exc:
@@ -178,6 +188,8 @@ def reload_config(app: App, path: Path, cli_log_level: str | None) -> None:
     # needs no config change); a pair that does not load keeps the current one.
     certificate = app.web.reload_tls() if app.web is not None else "no page"
     done = app.reload(config, path.parent)
+    if done.startswith("restarting"):
+        thaw()  # the parts frozen at start-up are about to go: their cycles must be collectable
     log.info("config reloaded", extra=kv(config=str(path), result=done, tls=certificate))
 
 

@@ -96,6 +96,47 @@ Busy = Callable[[str, int, str], None]
 Job = Callable[[], Coroutine[Any, Any, None]]
 
 
+class Workers:
+    """Tasks parked in the agent's task group, each running one job at a time and parking
+    again when it is done. Waking a parked task costs a fraction of spawning one (anyio's
+    start_soon was the largest step on a cold press path), so a steady room spawns none; a
+    new one is spawned only when no parked task is left, after the job's first step."""
+
+    MAX_IDLE = 4  # a burst of presses leaves at most this many parked
+
+    def __init__(self, tg: TaskGroup) -> None:
+        self._tg = tg
+        self._idle: list[asyncio.Future[Job]] = []
+        self._adding = False
+
+    def run(self, job: Job) -> None:
+        while self._idle:
+            parked = self._idle.pop()
+            if not parked.done():  # (a cancelled one is gone with its task)
+                parked.set_result(job)  # its step runs before the callback below: FIFO
+                break
+        else:
+            self._tg.start_soon(job)
+        if not self._idle and not self._adding:
+            self._adding = True
+            asyncio.get_running_loop().call_soon(self._add)
+
+    def _add(self) -> None:
+        try:
+            self._tg.start_soon(self._work)
+        except RuntimeError:  # the task group has closed (shutdown): none needed
+            self._adding = False
+
+    async def _work(self) -> None:
+        self._adding = False
+        loop = asyncio.get_running_loop()
+        while len(self._idle) < self.MAX_IDLE:
+            parked = loop.create_future()
+            self._idle.append(parked)
+            job = await parked
+            await job()
+
+
 class ButtonHandler:
     """Dispatches button events to the runner inside the agent's task group."""
 
@@ -115,11 +156,7 @@ class ButtonHandler:
         self._held: dict[tuple[str, int], _Held] = {}
         self._busy: set[Key] = set()
         self._taps: dict[tuple[str, int], bool] = {}  # pressed, waiting to be a tap or a hold
-        # A task parked in the group, ready to run the next action: waking it costs a fraction
-        # of spawning one (anyio's start_soon is the largest step on a cold press path), and
-        # its replacement is spawned after the action's first step, off that path.
-        self._spare: asyncio.Future[Job] | None = None
-        self._spare_coming = False
+        self._workers = Workers(tg)
 
     def handle(self, device: str, button: int, kind: ButtonPhase) -> bool:
         """Act on one button event (sync, from a device watcher). True when something ran.
@@ -175,27 +212,7 @@ class ButtonHandler:
         return True
 
     def _spawn(self, job: Job) -> None:
-        """Run `job` in the agent's task group: on the parked spare task if there is one."""
-        spare, self._spare = self._spare, None
-        if spare is not None and not spare.done():
-            spare.set_result(job)  # the spare's step runs before the callback below: FIFO
-        else:
-            self._tg.start_soon(job)
-        if not self._spare_coming:
-            self._spare_coming = True
-            asyncio.get_running_loop().call_soon(self._replace_spare)
-
-    def _replace_spare(self) -> None:
-        try:
-            self._tg.start_soon(self._park_spare)
-        except RuntimeError:  # the task group has closed (shutdown): no spare needed
-            self._spare_coming = False
-
-    async def _park_spare(self) -> None:
-        self._spare_coming = False
-        spare = self._spare = asyncio.get_running_loop().create_future()
-        job = await spare
-        await job()
+        self._workers.run(job)
 
     def release_all(self, device: str) -> None:
         """The panel went away mid-hold: stop whatever its held buttons were moving."""

@@ -9,7 +9,6 @@ hands each generation over with `attach` (again after a restart).
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 import time
@@ -34,7 +33,7 @@ from roomagent.control.actions import (
 )
 from roomagent.control.bindings import Bound, ButtonHandler, Key, build_table
 from roomagent.control.feedback import BUSY_SECONDS, NOTICE_SECONDS, PanelFeedback
-from roomagent.control.history import History, Watcher
+from roomagent.control.history import History, Later, Watcher
 from roomagent.control.host import CoreHost
 from roomagent.control.model import ButtonPhase, FleetStatus, KnownMeeting, RoomStatus
 from roomagent.control.panels_view import PanelsView
@@ -87,8 +86,11 @@ class RoomCore(CoreHost):
         self.handler: ButtonHandler | None = None
         self.views = self._make_views()  # the page's virtual panels and PTZ pads
         self._link_note = ""
-        self._known: KnownMeeting | None = None  # the meeting last seen with the link ready
+        # The meeting last seen with the link ready: (status, code, title, time.time()), kept
+        # raw on the event path; `known_meeting` types it for the status.
+        self._known: tuple[str, str | None, str | None, float] | None = None
         self._view_event = anyio.Event()
+        self.later = Later()  # bookkeeping that waits behind the press or event
         self.machine.update(room=config.room.name)
 
     # ---- a generation of parts ------------------------------------------------------------
@@ -192,7 +194,7 @@ class RoomCore(CoreHost):
             reason = None if ready else session.last_error
             note = "Rooms link ready" if ready else f"Rooms client offline: {reason}"
             if not ready and self._known is not None and self.machine.link_ready:
-                self._known = self._known.model_copy(update={"at": _now()})
+                self._known = (*self._known[:3], time.time())
             self.machine.set_link(ready, reason)
             # The session logs every attempt; the room's history only needs what changed.
             if note != self._link_note and (ready or reason):
@@ -203,13 +205,6 @@ class RoomCore(CoreHost):
         changed = self.machine.set_meeting(
             mirror.status, mirror.meeting_code, mirror.title, mirror.host_present
         )
-        if self.machine.link_ready:
-            self._known = KnownMeeting(
-                status=mirror.status.label,
-                code=mirror.meeting_code,
-                title=mirror.title,
-                at=_now(),
-            )
         # The panel's LEDs are woken at once; the history, the log line and a page refresh
         # that changes nothing on the panel wait until the feedback has written its frame.
         if changed or change.kind == "link":
@@ -217,11 +212,13 @@ class RoomCore(CoreHost):
             if changed:
                 self._note_room_use()
         elif change.kind == "mirror":  # the meeting moved in ways the page shows
-            _after_ready_tasks(self._view_changed)
+            self.later(self._view_changed)
+        if self.machine.link_ready:
+            self._known = (mirror.status.label, mirror.meeting_code, mirror.title, time.time())
         if change.kind == "event" and change.event is not None:
             module, name = change.event.module, change.event.name
             what = f"{module} event {name}"
-            _after_ready_tasks(self.record, "rooms", "event", what, module=module, event=name)
+            self.later(self.record, "rooms", "event", what, module=module, event=name)
 
     def _on_device(self, name: str, ev: DeviceEvent) -> None:
         if ev.kind == "button" and ev.button is not None and ev.action is not None:
@@ -232,7 +229,7 @@ class RoomCore(CoreHost):
                 # update never delay a press. _report is deferred the same way, so the
                 # history keeps its order (press, then its outcome).
                 message = f"button {ev.button} {ev.action}"
-                _after_ready_tasks(
+                self.later(
                     self.record,
                     name,
                     "button",
@@ -285,7 +282,7 @@ class RoomCore(CoreHost):
     def _report(
         self, device: str, button: int, label: str, error: ActionError | None, result: str
     ) -> None:
-        _after_ready_tasks(self._report_now, device, button, label, error, result)
+        self.later(self._report_now, device, button, label, error, result)
 
     def _busy(self, device: str, button: int, label: str) -> None:
         """A press of a key whose action is still running: acknowledged, not started again."""
@@ -299,7 +296,7 @@ class RoomCore(CoreHost):
         record = functools.partial(
             self.record, device, "busy", message, device=device, button=button, action=label
         )
-        _after_ready_tasks(_after_ready_tasks, record)
+        self.later(self.later, record)
 
     def _report_now(
         self, device: str, button: int, label: str, error: ActionError | None, result: str
@@ -350,6 +347,9 @@ class RoomCore(CoreHost):
             panel.update(view)
         changed, self._view_event = self._view_event, anyio.Event()
         changed.set()
+        self.later(self._status_changed)
+
+    def _status_changed(self) -> None:
         self.history.emit({"type": "status", "room": room_info(self).model_dump(mode="json")})
 
     def record(self, source: str, kind: str, message: str, **fields: Any) -> None:
@@ -358,13 +358,22 @@ class RoomCore(CoreHost):
 
     # ---- the facade (control → web) -------------------------------------------------------
 
+    def known_meeting(self) -> KnownMeeting | None:
+        if self._known is None:
+            return None
+        status, code, title, at = self._known
+        when = datetime.fromtimestamp(at).astimezone()
+        return KnownMeeting(status=status, code=code, title=title, at=when)
+
     def status_model(self) -> RoomStatus:
-        return build_status(self, self._known)
+        self.later.flush()
+        return build_status(self, self.known_meeting())
 
     def status(self) -> dict[str, Any]:
         return self.status_model().dump()
 
     def recent_events(self, limit: int = 100) -> list[dict[str, Any]]:
+        self.later.flush()
         return self.history.recent(limit)
 
     async def perform(self, action: dict[str, Any]) -> dict[str, Any]:
@@ -426,16 +435,3 @@ class RoomCore(CoreHost):
 
 async def _send_to(device: Device, command: str, args: list[Any], extra: dict[str, Any]) -> object:
     return await device.command(command, *args, **extra)
-
-
-def _now() -> datetime:
-    return datetime.now().astimezone()
-
-
-def _after_ready_tasks(func: Callable[..., None], *args: Any, **kwargs: Any) -> None:
-    """Run `func(*args, **kwargs)` once the tasks already scheduled (a just-started action)
-    have taken their next step. The agent runs on anyio's asyncio backend, whose ready queue
-    is FIFO: callbacks deferred here keep their order among themselves."""
-    if kwargs:
-        func = functools.partial(func, **kwargs)
-    asyncio.get_running_loop().call_soon(func, *args)

@@ -7,6 +7,7 @@ and a message after a refused press) on top, and re-sending everything after a r
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import string
@@ -127,13 +128,14 @@ class PanelFeedback:
         self._led_notices: dict[int, float] = {}  # led → until (monotonic)
         self._text_notice: tuple[str, float] | None = None
         self._restore_at: float | None = None  # a test command shows until then
-        self._wake = anyio.Event()
-        self._synced = anyio.Event()  # set while the panel shows everything it should
+        # asyncio's own events, cleared and set again: a room event wakes the panel's task
+        # without a new anyio Event or a cancel scope on the way to the LED frame.
+        self._wake = asyncio.Event()
+        self._synced = asyncio.Event()  # set while the panel shows everything it should
 
     def _dirty(self) -> None:
         self._wake.set()
-        if self._synced.is_set():
-            self._synced = anyio.Event()
+        self._synced.clear()
 
     def update(self, view: RoomView) -> None:
         self._view = view
@@ -195,13 +197,21 @@ class PanelFeedback:
         return min(times, default=math.inf)
 
     async def run(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
-            self._wake = anyio.Event()
+            self._wake.clear()
             if await self._flush() and not self._wake.is_set():
                 self._synced.set()
             delay = self._next_expiry() - anyio.current_time()
-            with anyio.move_on_after(max(delay, 0.0) if math.isfinite(delay) else math.inf):
+            # The next notice's end wakes it like a change does (a timer, not a cancel scope).
+            timer = (
+                loop.call_later(max(delay, 0.0), self._wake.set) if math.isfinite(delay) else None
+            )
+            try:
                 await self._wake.wait()
+            finally:
+                if timer is not None:
+                    timer.cancel()
 
     async def _flush(self) -> bool:
         """Send what differs from what the panel shows; True when all of it got through."""

@@ -65,7 +65,7 @@ class CoreHost:
         if session is None:
             raise ActionFailed("Rooms client offline")
         try:
-            event = await session.call(request.name, request.params, wait=True)
+            event = await session.call(request.prepared or request.name, request.params, wait=True)
         except RoomsRefused as exc:
             # The panel gets the Rooms client's own words; the log gets the code too.
             log.warning("rooms refused", extra=kv(action=request.name, reason=str(exc)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -82,6 +81,8 @@ def check_arity(spec: CommandSpec, args: Sequence[Any]) -> None:
 
 def unknown_command(kind: str, name: str, specs: Sequence[CommandSpec]) -> CommandUsageError:
     """The problem and at most a few likely meant commands, not the whole vocabulary."""
+    import difflib  # lazy for memory (~0.2 MiB): only a mistyped command needs it
+
     names = [s.name for s in specs]
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
     close += [n for n in names if name and n.startswith(name) and n not in close][: 3 - len(close)]

@@ -44,13 +44,23 @@ class _Waiter:
     def __init__(self, expect: re.Pattern[str] | None, any_frame: bool = False) -> None:
         self.expect = expect
         self.any_frame = any_frame
-        self.event = anyio.Event()
+        self.event = asyncio.Event()  # (not anyio's: no backend look-up per LED command)
         self.error: DeviceError | None = None
         self.line = ""
+        self.resolved = False
 
     def resolve(self, line: str, error: DeviceError | None = None) -> None:
-        self.line, self.error = line, error
+        self.line, self.error, self.resolved = line, error, True
         self.event.set()
+
+    async def wait(self, seconds: float) -> bool:
+        """Until resolved (True) or `seconds` passed (False); a loop timer, no cancel scope."""
+        timer = asyncio.get_running_loop().call_later(seconds, self.event.set)
+        try:
+            await self.event.wait()
+        finally:
+            timer.cancel()
+        return self.resolved
 
 
 class LineDriver(Driver):
@@ -130,11 +140,10 @@ class LineDriver(Driver):
             waiter = self._waiter = _Waiter(expect, any_frame)
             try:
                 await self.link.write(self.dialect.encode(line))
-                with anyio.move_on_after(wait_s):
-                    await waiter.event.wait()
+                answered = await waiter.wait(wait_s)
             finally:
                 self._waiter = None
-        if not waiter.event.is_set():
+        if not answered:
             self.counters["timeouts"] += 1
             raise DeviceTimeout(f"no answer from the panel to {line!r} within {wait_s:g} s")
         if waiter.error is not None:

@@ -26,7 +26,6 @@ from roomagent.config.model import AgentConfig
 from roomagent.config.secrets import read_secret
 from roomagent.config.vocab import ButtonPhase
 from roomagent.control.model import FleetStatus
-from roomagent.control.status import room_id
 from roomagent.fleet.broker import Broker, mqtt_error_words, parse_broker
 from roomagent.fleet.commands import (
     Command,
@@ -41,7 +40,8 @@ from roomagent.fleet.discovery import room_configs
 from roomagent.fleet.legacy import LegacyCleaner, LegacyTopics
 from roomagent.fleet.link import BrokerLink, acl_words
 from roomagent.fleet.outbox import Outbox
-from roomagent.fleet.topics import OFFLINE, ONLINE, RoomTopics, slug
+from roomagent.fleet.room_id import account_mismatch, topic_id
+from roomagent.fleet.topics import OFFLINE, ONLINE, RoomTopics
 from roomagent.logsetup import kv, redact, scrub
 
 log = logging.getLogger("roomagent.fleet")
@@ -108,22 +108,10 @@ class BridgeSettings:
             client_key=relative(section.client_key),
         )
         broker.tls_context()  # unreadable TLS files are a config error, found at start
-        # The topic id follows the room's one id (`[room] id`, else the machine id), not its
-        # name: a rename must not move the topics or make a second device in Home Assistant.
-        # The spec's "or a slug of [room] name" is the rule this replaced (docs/fleet.md).
-        topics = RoomTopics(section.topic_prefix, section.site, slug(room_id(config)))
-        if section.username and section.username != topics.room:
-            # The shipped ACL gives an account the topics named as itself (%u): say it now,
-            # before the broker quietly drops what the room publishes.
-            source = "[room] id" if config.room.id else "the machine id ([room] id is not set)"
-            log.warning(
-                "fleet: the topic id %r (from %s) differs from the broker account %r; with the "
-                "shipped ACL set [room] id = %r",
-                topics.room,
-                source,
-                section.username,
-                section.username,
-            )
+        topics = RoomTopics(section.topic_prefix, section.site, topic_id(config))
+        mismatch = account_mismatch(config)
+        if mismatch:
+            log.warning("fleet: %s", mismatch)
         return cls(
             broker=broker,
             topics=topics,

@@ -21,17 +21,30 @@ _W = TypeVar("_W", bound=Wire)
 # Read-only stand-in while the module has no meeting_info (not a new model per property read).
 _NO_INFO = MeetingInfo()
 
+# What an ending event leaves (shared: models are replaced on change, never edited in place).
+_IDLE_INFO = MeetingInfo(meeting_status=MeetingStatus.IDLE)
 # Events after which the room is no longer in (or waiting for) a meeting.
 _ENDING_EVENTS = frozenset({"LeaveMeeting", "DissolveMeeting", "LeaveWaitingRoom"})
 
 
 def _merge(old: _W | None, new: _W | None) -> _W | None:
-    """`old` updated with the fields `new` actually carries."""
+    """`old` updated with the fields `new` actually carries, nested nodes merged the same way.
+
+    Field by field on the models themselves: a dump of `new` would put plain dicts where
+    nested models belong (model_copy does not validate), and the next event on that node
+    would find a dict."""
     if new is None:
         return old
     if old is None:
         return new
-    return old.model_copy(update=new.model_dump(exclude_none=True, exclude_unset=True))
+    update: dict[str, Any] = {}
+    for name in new.model_fields_set:
+        value = getattr(new, name)
+        if value is None:
+            continue
+        current = getattr(old, name, None)
+        update[name] = _merge(current, value) if isinstance(value, Wire) else value
+    return old.model_copy(update=update) if update else old
 
 
 class MeetingMirror:
@@ -96,10 +109,13 @@ class MeetingMirror:
 
     def as_dict(self) -> dict[str, Any]:
         """What the diagnostics page and `status` show. Never the meeting passcode."""
+        return dict(self._shown())  # a copy: callers may keep or change theirs
+
+    def _shown(self) -> dict[str, Any]:
         view = self._view
         if view is None or view[0] is not self.module or view[1] != self.known:
             view = self._view = (self.module, self.known, self._build_dict())
-        return dict(view[2])  # a copy: callers may keep or change theirs
+        return view[2]
 
     def _build_dict(self) -> dict[str, Any]:
         status = self.status
@@ -123,10 +139,10 @@ class MeetingMirror:
     # ---- updates (each returns whether the visible state changed) ----
 
     def replace(self, module: MeetingModule) -> bool:
-        before = self.as_dict()
+        before = self._shown()  # the cached dict itself: a change builds a new one
         self.module = module
         self.known = True
-        return self.as_dict() != before
+        return self._shown() != before
 
     def forget(self) -> bool:
         """On disconnect: keep the last picture but mark it stale."""
@@ -138,7 +154,7 @@ class MeetingMirror:
         """Update from an Event/Meeting. Raises pydantic.ValidationError on wrong types."""
         if event.module != "Meeting":
             return False
-        before = self.as_dict()
+        before = self._shown()
         payload = event.meeting()
         module = self.module
         if event.name == "JoinMeetingCompleted":
@@ -153,14 +169,13 @@ class MeetingMirror:
             module = module.model_copy(update={"meeting_info": info})
         elif event.name in _ENDING_EVENTS:
             # Meeting-only nodes vanish with the meeting; screens and the list stay.
-            info = MeetingInfo(meeting_status=MeetingStatus.IDLE)
             module = module.model_copy(
-                update={"meeting_info": info, "self_info": None, "layout_info": None}
+                update={"meeting_info": _IDLE_INFO, "self_info": None, "layout_info": None}
             )
         elif event.name == "LayoutSwitchChanged":
             module = module.model_copy(update={"layout_info": self._layout_from(payload, event)})
         self.module = module
-        return self.as_dict() != before
+        return self._shown() != before
 
     def _layout_from(self, payload: Any, event: RoomsEvent) -> LayoutInfo:
         layout = _merge(self.module.layout_info, payload.layout_info) or LayoutInfo()

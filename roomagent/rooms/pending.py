@@ -6,13 +6,14 @@ A response is matched to its request; one that comes after its request timed out
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
-
-import anyio
+from collections.abc import Callable
+from typing import Protocol
 
 from roomagent.logsetup import kv
-from roomagent.rooms.errors import RoomsError
+from roomagent.rooms.errors import RoomsError, RoomsTimeout
 from roomagent.rooms.models import RoomsEvent
 from roomagent.rooms.protocol import BadFrame, Response
 
@@ -28,7 +29,9 @@ class Pending:
 
     def __init__(self, what: str) -> None:
         self.what = what
-        self.done = anyio.Event()
+        # asyncio's own Event: an anyio one costs a backend look-up per creation, one per
+        # call on the press path (the agent runs on anyio's asyncio backend).
+        self.done = asyncio.Event()
         self.response: Response | None = None
         self.error: RoomsError | None = None
 
@@ -36,6 +39,21 @@ class Pending:
         if not self.done.is_set():
             self.error = error
             self.done.set()
+
+    async def wait(self, seconds: float, on_expiry: Callable[[], RoomsError]) -> None:
+        """Until answered or failed; after `seconds`, failed with `on_expiry()`'s error.
+
+        A loop timer rather than a cancel scope: entering an anyio scope costs several
+        times this on a cold press path, and the wait is the same either way."""
+        timer = asyncio.get_running_loop().call_later(seconds, self._expire, on_expiry)
+        try:
+            await self.done.wait()
+        finally:
+            timer.cancel()
+
+    def _expire(self, on_expiry: Callable[[], RoomsError]) -> None:
+        if not self.done.is_set():
+            self.fail(on_expiry())
 
 
 class OutcomeWaiter(Pending):
@@ -47,6 +65,14 @@ class OutcomeWaiter(Pending):
         super().__init__(action)
         self.names = names
         self.event: RoomsEvent | None = None
+
+
+class Timed(Protocol):
+    """The session's side of a timeout: its limits and counters."""
+
+    call_timeout: float
+    outcome_timeout: float
+    counters: dict[str, int]
 
 
 class InFlight:
@@ -78,6 +104,18 @@ class InFlight:
         self._expired[req_id] = None
         while len(self._expired) > EXPIRED_IDS_KEPT:
             self._expired.popitem(last=False)
+
+    def no_answer(self, req_id: str, what: str, session: Timed) -> RoomsTimeout:
+        """A request's answer did not come in time: its id is remembered as expired."""
+        session.counters["timeouts"] += 1
+        self.expire(req_id)
+        limit = session.call_timeout
+        return RoomsTimeout(f"no answer from the Rooms client to {what} within {limit:g} s")
+
+    def no_outcome(self, name: str, session: Timed) -> RoomsTimeout:
+        session.counters["timeouts"] += 1
+        limit = session.outcome_timeout
+        return RoomsTimeout(f"{name} was accepted but no outcome event came within {limit:g} s")
 
     def wake(self, event: RoomsEvent) -> None:
         for waiter in list(self.outcomes.values()):

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from roomagent.rooms.models import RoomsEvent
+from roomagent.rooms.models import ActionParams, ActionSpec, RoomsEvent, validate_action
 
 JSONRPC = "2.0"
 QUERY = "Query"
@@ -39,10 +39,45 @@ def encode(message: dict[str, Any]) -> str:
 
 
 def request_frame(req_id: str, method: str, params: dict[str, Any] | None = None) -> str:
-    message: dict[str, Any] = {"jsonrpc": JSONRPC, "id": req_id, "method": method}
-    if params is not None:
-        message["params"] = params
-    return encode(message)
+    return RequestFrame(method, params).frame(req_id)
+
+
+_REQUEST_HEAD = encode({"jsonrpc": JSONRPC})[:-1] + ',"id":'
+
+
+class RequestFrame:
+    """A request encoded once but for its id: a binding's Call/Meeting is the same frame on
+    every press, so the press path encodes only the id (the same text as one json.dumps of
+    {"jsonrpc", "id", "method", "params"})."""
+
+    __slots__ = ("_tail", "method", "params")
+
+    def __init__(self, method: str, params: dict[str, Any] | None = None) -> None:
+        self.method, self.params = method, params
+        rest: dict[str, Any] = {"method": method}
+        if params is not None:
+            rest["params"] = params
+        self._tail = "," + encode(rest)[1:]
+
+    def frame(self, req_id: str) -> str:
+        return _REQUEST_HEAD + json.dumps(req_id, ensure_ascii=False) + self._tail
+
+
+@dataclass(frozen=True)
+class PreparedCall:
+    """A Call/<module> action validated and encoded once (`prepare_call`), sent as is."""
+
+    spec: ActionSpec
+    params: ActionParams
+    request: RequestFrame
+
+
+def prepare_call(action: str, params: Any = None, module: str = "Meeting") -> PreparedCall:
+    """Validate an action and its params (RoomsBadRequest if not) and encode its request."""
+    spec, args = validate_action(action, params)
+    return PreparedCall(
+        spec, args, RequestFrame(call_method(module), call_params(spec.name, args.wire()))
+    )
 
 
 def call_params(action: str, action_params: dict[str, Any] | None) -> dict[str, Any]:

@@ -7,6 +7,7 @@ peer input is counted and logged, never fatal.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
@@ -27,7 +28,6 @@ from roomagent.rooms.errors import (
     RoomsDisconnected,
     RoomsError,
     RoomsRefused,
-    RoomsTimeout,
 )
 from roomagent.rooms.link import (
     MESSAGE_TOO_BIG,
@@ -43,7 +43,6 @@ from roomagent.rooms.models import (
     ActionParams,
     MeetingModule,
     RoomsEvent,
-    validate_action,
     validation_summary,
 )
 from roomagent.rooms.pending import InFlight, OutcomeWaiter, Pending
@@ -51,14 +50,16 @@ from roomagent.rooms.protocol import (
     QUERY,
     SUBSCRIBE,
     BadFrame,
+    PreparedCall,
+    RequestFrame,
     Response,
-    call_method,
-    call_params,
     parse_frame,
-    request_frame,
+    prepare_call,
 )
 from roomagent.rooms.reconnect import Reconnect
 from roomagent.rooms.text import take_cut_count
+
+MEETING_QUERY = RequestFrame(QUERY, {"path": ["Meeting"]})  # the mirror's re-read
 
 log = logging.getLogger("roomagent.rooms")
 
@@ -288,7 +289,9 @@ class RoomsSession(LinkObservers):
     async def _setup(self) -> None:
         for module in self.subscribe:
             try:
-                await self._request(SUBSCRIBE, {"path": [module]}, what=f"Subscribe {module}")
+                await self._request(
+                    RequestFrame(SUBSCRIBE, {"path": [module]}), what=f"Subscribe {module}"
+                )
             except RoomsRefused as exc:  # keep going: the mirror still works by queries
                 log.warning("rooms subscribe refused", extra=kv(module=module, error=str(exc)))
         await self._query_mirror()
@@ -296,7 +299,7 @@ class RoomsSession(LinkObservers):
         self._set_link(LinkState.READY)
 
     async def _query_mirror(self) -> None:
-        response = await self._request(QUERY, {"path": ["Meeting"]}, what="Query Meeting")
+        response = await self._request(MEETING_QUERY, what="Query Meeting")
         self._apply_meeting_data(response.data)
 
     def _apply_meeting_data(self, data: Any) -> None:
@@ -358,7 +361,12 @@ class RoomsSession(LinkObservers):
             # The seed numbers events 1-8 and documents five: an undocumented one may still
             # mean the room changed, so the mirror is queried again as after a known one.
             self.counters["unknown_events"] += 1
-        self._log_event("rooms event" if event.known else "rooms unknown event", event)
+        self._take_event(event)
+        # The log line after the watchers' tasks (FIFO): the panel's LEDs never wait for it.
+        message = "rooms event" if event.known else "rooms unknown event"
+        asyncio.get_running_loop().call_soon(self._log_event, message, event)
+
+    def _take_event(self, event: RoomsEvent) -> None:
         if self._event_budget.allow("event") is None:
             # A flood: the outcome waits still end, and the refresher's Query brings the
             # mirror to the latest state instead of validating every frame.
@@ -381,8 +389,8 @@ class RoomsSession(LinkObservers):
         self.counters["texts_cut"] += take_cut_count()
         self._inflight.wake(event)
         self._notify(RoomsChange("event", self.link, event=event))
-        if changed:
-            self._mirror_changed()
+        if changed:  # after the tasks the event woke (the panel's LEDs): FIFO
+            asyncio.get_running_loop().call_soon(self._mirror_changed)
         if self._refresh is not None:
             self._refresh.set()
 
@@ -395,27 +403,20 @@ class RoomsSession(LinkObservers):
     # ---- requests ----
 
     async def _request(
-        self, method: str, params: dict[str, Any] | None, *, what: str, action: str | None = None
+        self, request: RequestFrame, *, what: str, action: str | None = None
     ) -> Response:
         ws = self._ws
         if ws is None:
             raise RoomsDisconnected("Rooms client is not connected")
         req_id = f"{next(self._seq):x}"  # unique per session, so per connection too
-        pending = Pending(what)
-        self._inflight.pending[req_id] = pending
+        pending, inflight = Pending(what), self._inflight
+        inflight.pending[req_id] = pending
         try:
-            await ws.send(request_frame(req_id, method, params))
+            await ws.send(request.frame(req_id))
             self.counters["frames_out"] += 1
-            with anyio.fail_after(self.call_timeout):
-                await pending.done.wait()
+            await pending.wait(self.call_timeout, lambda: inflight.no_answer(req_id, what, self))
         except ConnectionClosed:
             raise RoomsDisconnected() from None
-        except TimeoutError:
-            self.counters["timeouts"] += 1
-            self._inflight.expire(req_id)
-            raise RoomsTimeout(
-                f"no answer from the Rooms client to {what} within {self.call_timeout:g} s"
-            ) from None
         finally:
             self._inflight.pending.pop(req_id, None)
         if pending.error is not None:
@@ -441,7 +442,7 @@ class RoomsSession(LinkObservers):
         if not segments or not all(isinstance(s, str) and s for s in segments):
             raise RoomsBadRequest("query path must be one or more names, e.g. Meeting")
         self._require_ready()
-        response = await self._request(QUERY, {"path": segments}, what="Query")
+        response = await self._request(RequestFrame(QUERY, {"path": segments}), what="Query")
         data = response.data if isinstance(response.data, dict) else {}
         if segments == ["Meeting"]:
             self._apply_meeting_data(data)
@@ -449,16 +450,20 @@ class RoomsSession(LinkObservers):
 
     async def call(
         self,
-        action: str,
+        action: str | PreparedCall,
         params: Mapping[str, Any] | ActionParams | None = None,
         *,
         wait: bool = False,
         module: str = "Meeting",
     ) -> RoomsEvent | None:
-        """Call/Meeting ACTION. wait=False → None once accepted; wait=True → the outcome event."""
+        """Call/Meeting ACTION (or a call prepared once with `prepare_call`, as a binding's
+        is). wait=False → None once accepted; wait=True → the outcome event."""
         # The passcode in args is masked by its field wherever it is shown (never registered
         # as a secret: "456" would then mask every meeting code holding it).
-        spec, args = validate_action(action, params)
+        prepared = (
+            action if isinstance(action, PreparedCall) else prepare_call(action, params, module)
+        )
+        spec = prepared.spec
         self._require_ready()
         self.counters["calls"] += 1
         waiter: OutcomeWaiter | None = None
@@ -469,25 +474,15 @@ class RoomsSession(LinkObservers):
             waiter = OutcomeWaiter(spec.name, spec.outcomes)
             self._inflight.outcomes[spec.name] = waiter
         try:
-            await self._request(
-                call_method(module),
-                call_params(spec.name, args.wire()),
-                what=spec.name,
-                action=spec.name,
-            )
+            await self._request(prepared.request, what=spec.name, action=spec.name)
             if waiter is None:
                 return None
-            with anyio.fail_after(self.outcome_timeout):
-                await waiter.done.wait()
+            await waiter.wait(
+                self.outcome_timeout, lambda: self._inflight.no_outcome(spec.name, self)
+            )
             if waiter.error is not None:
                 raise waiter.error
             return waiter.event
-        except TimeoutError:
-            self.counters["timeouts"] += 1
-            raise RoomsTimeout(
-                f"{spec.name} was accepted but no outcome event came within "
-                f"{self.outcome_timeout:g} s"
-            ) from None
         finally:
             if waiter is not None and self._inflight.outcomes.get(spec.name) is waiter:
                 del self._inflight.outcomes[spec.name]

@@ -16,6 +16,7 @@ path is HTTPS only: plain HTTP to the port is redirected, the cookie is Secure a
 from __future__ import annotations
 
 import http
+import importlib
 import ipaddress
 import json
 import logging
@@ -39,7 +40,6 @@ from roomagent.config.model import WebSection
 from roomagent.control.model import RoomStatus
 from roomagent.logsetup import kv, redact, scrub
 from roomagent.web import metrics
-from roomagent.web.api import MAX_BATCH, ApiContext, binary_frame_error, handle_text, parse_frame
 from roomagent.web.auth import (
     Credentials,
     LoginLimiter,
@@ -60,8 +60,9 @@ log = logging.getLogger(__name__)
 
 API_PATH = "/api"
 MAX_FRAME = 256 * 1024  # a JSON-RPC request is small; anything bigger is not for us
-MAX_IN_FLIGHT = 16  # concurrent calls per socket (a join can take seconds); a batch's count
-assert MAX_BATCH <= MAX_IN_FLIGHT  # a batch within the cap always fits
+# Concurrent calls per socket (a join can take seconds); a batch's count. At least
+# api.MAX_BATCH, so that a batch within the cap always fits (tests/web/test_server.py).
+MAX_IN_FLIGHT = 16
 STATIC_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
@@ -77,6 +78,19 @@ HSTS = "max-age=15552000"
 # Headers that decide who a request is: more than one of each is a malformed request, never
 # a guess at which one counts.
 _SINGLE_HEADERS = ("Authorization", "Cookie", "Origin", "Host", "Upgrade")
+
+
+# The API (jsonrpcserver with jsonschema, and the methods' pydantic validators: ~5 MiB) and
+# the metrics families (prometheus_client with http.server: ~1 MiB) are imported by their
+# first use, not at start: a room box nobody looks at never carries them. Imported in a
+# worker thread, so the event loop keeps serving presses while they load (~0.1 s).
+_LOADED: set[str] = set()
+
+
+async def load_on_first_use(module: str) -> None:
+    if module not in _LOADED:
+        await anyio.to_thread.run_sync(importlib.import_module, module)
+        _LOADED.add(module)
 
 
 class BadRequest(Exception):
@@ -314,6 +328,7 @@ class WebServer:
         if path == "/tls":
             return self._respond(200, json.dumps(self.tls_summary()), "application/json")
         if path == "/metrics":
+            await load_on_first_use("roomagent.web.metrics_families")
             text = metrics.render(self._status_for_metrics(), self._counters())
             return self._respond(200, text, metrics.CONTENT_TYPE)
         asset = self.assets.get(path)
@@ -382,6 +397,15 @@ class WebServer:
     # -- WebSocket -------------------------------------------------------------------------
 
     async def _connection(self, connection: ServerConnection) -> None:
+        await load_on_first_use("roomagent.web.api")
+        from roomagent.web.api import (
+            MAX_BATCH,
+            ApiContext,
+            binary_frame_error,
+            handle_text,
+            parse_frame,
+        )
+
         self.counters.api_connections += 1
         address = connection.remote_address[0] if connection.remote_address else "?"
         log.info("api client connected", extra=kv(client=address))

@@ -134,3 +134,18 @@ def test_the_bundled_examples_pass(name: str) -> None:
         done = check_config(folder / name)
         assert done.returncode == 0, done.stderr
         assert done.stdout.startswith(f"{folder / name}: OK (")
+
+
+def test_a_broker_account_other_than_the_topic_id_is_a_warning(tmp_path: Path) -> None:
+    mqtt = '[mqtt]\nurl = "mqtt://127.0.0.1:1883"\nusername = "huddle-3a"\n'
+    path = tmp_path / "room.toml"
+    path.write_text('[room]\nname = "Huddle 3A"\n' + mqtt)
+    done = check_config(path)
+    assert done.returncode == 0, done.stderr
+    (line,) = done.stderr.splitlines()
+    assert line.startswith(f"{path}: warning: mqtt.username: the topic id ")
+    assert "(from the machine id ([room] id is not set))" in line
+    assert line.endswith("with the shipped ACL set [room] id = 'huddle-3a'")
+    path.write_text('[room]\nname = "Huddle 3A"\nid = "huddle-3a"\n' + mqtt)
+    done = check_config(path)
+    assert done.returncode == 0 and done.stderr == "", done.stderr

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.async_api import expect
 
+from roomagent.app import App
 from roomagent.config.model import RoomSection
 from roomagent.demo import CAMERA_PROFILE, PANEL_PROFILE
 from roomagent.devices.profiles import load_profile
@@ -64,6 +66,9 @@ async def test_the_room_page_shows_the_fleet_bridge_and_a_lost_broker(
             await expect(page.locator("#fleet-outbox")).not_to_have_text("0")
             status = agent.core.status()["fleet"]
             assert status["state"] == "reconnecting" and status["outbox"] >= 1
+            metrics = await scrape(agent)
+            assert "roomagent_fleet_up 0.0" in metrics
+            assert 'roomagent_fleet_state{state="reconnecting"} 1.0' in metrics
             await screenshots(page, "room-fleet-broker-down")
             html = await page.content()
             for secret in (room_password("huddle-3a"), ROOMS_PASSWORD, WEB_PASSWORD):
@@ -73,3 +78,13 @@ async def test_the_room_page_shows_the_fleet_bridge_and_a_lost_broker(
             await expect(page.locator("#fleet-state")).to_contain_text("Connected", timeout=30000)
             await expect(page.locator("#card-problems")).to_be_hidden()
             await expect(page.locator("#fleet-outbox")).to_have_text("0")
+            assert "roomagent_fleet_up 1.0" in await scrape(agent)
+
+
+async def scrape(agent: App) -> str:
+    assert agent.web is not None
+    auth = (agent.config.web.user, WEB_PASSWORD)
+    async with httpx.AsyncClient(auth=auth) as client:
+        reply = await client.get(f"{agent.web.url}metrics")
+    assert reply.status_code == 200
+    return reply.text

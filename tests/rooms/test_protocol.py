@@ -10,10 +10,12 @@ from hypothesis import strategies as st
 from roomagent.rooms.models import RoomsEvent
 from roomagent.rooms.protocol import (
     BadFrame,
+    RequestFrame,
     Response,
     event_frame,
     parse_frame,
     parse_request,
+    prepare_call,
     request_frame,
     wire_name,
 )
@@ -27,6 +29,34 @@ def test_request_frame_shape() -> None:
         "method": "Query",
         "params": {"path": ["Meeting"]},
     }
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=200)
+@given(st.text(), st.text(min_size=1), st.none() | st.dictionaries(st.text(), _json, max_size=4))
+def test_request_encoded_once_is_the_whole_frame_encoded(
+    req_id: str, method: str, params: dict[str, object] | None
+) -> None:
+    """The press path's pre-encoded frame is byte for byte what encoding it whole gives."""
+    whole: dict[str, object] = {"jsonrpc": "2.0", "id": req_id, "method": method}
+    if params is not None:
+        whole["params"] = params
+    expected = json.dumps(whole, ensure_ascii=False, separators=(",", ":"))
+    assert RequestFrame(method, params).frame(req_id) == expected
+    assert request_frame(req_id, method, params) == expected
+
+
+def test_prepared_call_is_the_seed_call_frame() -> None:
+    prepared = prepare_call("SwitchLayout", {"switch_type": "2"})
+    frame = json.loads(prepared.request.frame("7"))
+    assert frame["method"] == "Call/Meeting"
+    assert frame["params"] == {"action": "SwitchLayout", "action_params": {"switch_type": 2}}
 
 
 def test_seed_responses_parse() -> None:

@@ -451,3 +451,10 @@ async def test_status_says_when_the_last_error_happened(
         # The agent keeps the time itself: it survives the event scrolling out of the history.
         agent.events.clear()
         assert (await rpc(ws, "status", id=3))["result"]["last_error_at"] == when
+
+
+def test_a_batch_within_the_cap_always_fits_the_sockets_in_flight_slots() -> None:
+    from roomagent.web.api import MAX_BATCH
+    from roomagent.web.server import MAX_IN_FLIGHT
+
+    assert MAX_BATCH <= MAX_IN_FLIGHT

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from roomagent.control.state import RoomState
 from roomagent.rooms.models import ActionParams
+from roomagent.rooms.protocol import PreparedCall
 
 if TYPE_CHECKING:
     from roomagent.control.actions.cloud import HuaweiInvite
@@ -75,6 +76,7 @@ class RoomsRequest:
 
     name: str
     params: dict[str, Any] | ActionParams
+    prepared: PreparedCall | None = None  # validated and encoded (ActionRunner)
 
 
 class ActionHost(Protocol):

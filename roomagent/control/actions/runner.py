@@ -21,7 +21,7 @@ from roomagent.control.actions.base import (
 from roomagent.control.state import RoomState
 from roomagent.logsetup import kv
 from roomagent.rooms.errors import RoomsBadRequest
-from roomagent.rooms.models import validate_action
+from roomagent.rooms.protocol import prepare_call
 
 if TYPE_CHECKING:
     from roomagent.control.actions.calendar import CalendarAction
@@ -35,15 +35,15 @@ log = logging.getLogger("roomagent.control.actions")
 def prepared_request(
     action: MeetingAction, state: RoomState, join_code: str | None = None
 ) -> RoomsRequest:
-    """The action's Call/Meeting with its params validated against the Rooms models once per
-    distinct (action, state, code): a binding's action is the same object on every press, so
-    the press path does no pydantic validation (the session skips validated params)."""
+    """The action's Call/Meeting with its params validated against the Rooms models and its
+    frame encoded once per distinct (action, state, code): a binding's action is the same
+    object on every press, so the press path neither validates nor encodes (but the id)."""
     request = action.request(state, join_code)
     try:
-        _, params = validate_action(request.name, request.params)
+        prepared = prepare_call(request.name, request.params)
     except RoomsBadRequest as exc:  # not cached: raised every time, as before
         raise ActionFailed(str(exc)) from None
-    return RoomsRequest(request.name, params)
+    return RoomsRequest(request.name, prepared.params, prepared)
 
 
 class ActionRunner:

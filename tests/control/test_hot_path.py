@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from roomagent.control.actions import parse_action, prepared_request
+from roomagent.control.history import Later
 from roomagent.control.state import RoomState
 from roomagent.rooms.models import SwitchLayoutParams
 from tests.control.conftest import running_room
@@ -43,6 +44,7 @@ async def test_bookkeeping_waits_behind_the_path_keeps_its_order_and_survives_a_
     any read of the history first runs what is queued, and a shutdown loses none."""
     async with running_room(tmp_path) as room:
         core = room.agent
+        core.later = Later(delay=60.0)  # nothing runs by its timer within this test
         heard: list[str] = []
         core.watch(lambda u: heard.append(u["event"]["message"]) if u["type"] == "event" else None)
         core.later(core.record, "test", "note", "first")

@@ -97,17 +97,20 @@ class App:
         started = False
         while True:
             self._restart = anyio.Event()
-            async with anyio.create_task_group() as tg:
-                parts: anyio.CancelScope = await tg.start(self._run_parts)
-                if not started:
-                    started = True
-                    task_status.started(self)
-                try:
-                    await self._restart.wait()
-                    log.info("restarting parts for the new configuration")
-                finally:
-                    await self.core.stop_moves()
-                    parts.cancel()
+            try:
+                async with anyio.create_task_group() as tg:
+                    parts: anyio.CancelScope = await tg.start(self._run_parts)
+                    if not started:
+                        started = True
+                        task_status.started(self)
+                    try:
+                        await self._restart.wait()
+                        log.info("restarting parts for the new configuration")
+                    finally:
+                        await self.core.stop_moves()
+                        parts.cancel()
+            finally:
+                self.core.later.flush()  # the parts' last history and log lines are not lost
 
     async def _run_parts(self, *, task_status: Any) -> None:
         # Shielded: cancelling the app must not close the devices before stop_moves ran;

@@ -22,6 +22,7 @@ from roomagent.control.bindings import Bound, Key
 from roomagent.control.core import RoomCore
 from roomagent.control.panels_view import offline_words
 from roomagent.control.state import format_meeting_code
+from roomagent.rooms import LinkState
 from roomagent.sim.camera import CameraEmulator
 from roomagent.sim.panel import PanelEmulator
 from roomagent.sim.rooms import RoomsSimulator
@@ -125,7 +126,7 @@ def event_line(event: Mapping[str, Any], core: RoomCore) -> str | None:
         code = format_meeting_code(core.machine.view.meeting_code) or None
         return "[agent] " + action_line(event, code)
     if kind == "link":
-        if event.get("link") == "ready":
+        if event.get("link") == LinkState.READY:
             return "[agent] Rooms client connected"
         return f"[agent] Rooms client offline: {event.get('reason') or 'not reachable'}"
     if kind in ("online", "offline"):

@@ -12,7 +12,7 @@ from typing import Any
 import anyio
 
 from roomagent.app import App, load_room_config
-from roomagent.cli.common import EXIT_FAILED, EXIT_OK
+from roomagent.cli.common import EXIT_FAILED, EXIT_OK, Commands, config_arg
 from roomagent.config.loader import ConfigError
 from roomagent.config.model import AgentConfig
 from roomagent.control.status import room_info
@@ -23,23 +23,25 @@ from roomagent.web.tls_settings import tls_mode
 log = logging.getLogger("roomagent.run")
 
 
-def register(sub: Any, sim_sub: Any) -> None:
-    del sim_sub
-    run = sub.add_parser(
+def register(commands: Commands) -> None:
+    run = commands.add(
         "run",
-        help="run the agent for a room (the production main job)",
-        description="Run the agent: Rooms session, serial devices, bindings, feedback, page. "
+        cmd_run,
+        "run the agent for a room (the production main job)",
+        "Run the agent: Rooms session, serial devices, bindings, feedback, page. "
         "SIGHUP reloads the config; SIGTERM/SIGINT stop it cleanly.",
+        default_log_level="info",
     )
-    run.add_argument("--config", required=True, metavar="FILE", help="room config (TOML)")
-    run.set_defaults(func=cmd_run, default_log_level="info")
+    config_arg(run, "room config (TOML)", metavar="FILE")
 
-    demo = sub.add_parser(
+    demo = commands.add(
         "demo",
-        help="try the agent with a simulated Rooms client, virtual panel and camera",
-        description="Start, in one process, a Rooms simulator, a virtual camera and keypad on "
+        cmd_demo,
+        "try the agent with a simulated Rooms client, virtual panel and camera",
+        "Start, in one process, a Rooms simulator, a virtual camera and keypad on "
         "pseudo-terminals, the diagnostics page and the agent wired to them. Type button "
         "numbers to press the virtual keypad.",
+        default_log_level="error",
     )
     demo.add_argument("--duration", type=float, metavar="S", help="exit after S seconds")
     demo.add_argument(
@@ -49,16 +51,14 @@ def register(sub: Any, sim_sub: Any) -> None:
         metavar="PORT",
         help="diagnostics page port (default 8080 if free, else a free one)",
     )
-    demo.set_defaults(func=cmd_demo, default_log_level="error")
 
-    check = sub.add_parser(
+    check = commands.add(
         "check-config",
-        help="validate a room config and every profile it names",
-        description="Exit 0 when FILE is valid; else print `file:line: key: message` lines "
-        "and exit 1.",
+        cmd_check_config,
+        "validate a room config and every profile it names",
+        "Exit 0 when FILE is valid; else print `file:line: key: message` lines and exit 1.",
     )
     check.add_argument("file", metavar="FILE", help="the room config (TOML) to check")
-    check.set_defaults(func=cmd_check_config)
 
 
 def print_problems(exc: ConfigError) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import anyio
 
-from roomagent.cli.common import EXIT_FAILED, EXIT_UNREACHABLE, fail
+from roomagent.cli.common import EXIT_FAILED, EXIT_UNREACHABLE, Commands, fail
 from roomagent.devices.camera import CAMERA_SPECS
 from roomagent.devices.device import run_command
 from roomagent.devices.errors import CommandUsageError, DeviceError, PortOpenError, ProfileError
@@ -21,14 +21,15 @@ from roomagent.devices.panel import PANEL_SPECS
 from roomagent.devices.profiles import Profile, list_profiles, load_profile
 
 
-def register(sub: Any, sim_sub: Any) -> None:
-    """Add this concern's sub-commands to `sub` (and simulators to `sim_sub`)."""
+def register(commands: Commands) -> None:
+    """`device`, `profiles`, and `sim camera|panel`."""
     cameras = ", ".join(s.usage for s in CAMERA_SPECS)
     panels = ", ".join(s.usage for s in PANEL_SPECS)
-    p = sub.add_parser(
+    p = commands.add(
         "device",
-        help="send one command to a camera or panel and wait for its outcome",
-        description="Send one command and wait for its outcome. Exit 0 on success, 1 on a "
+        cmd_device,
+        "send one command to a camera or panel and wait for its outcome",
+        "Send one command and wait for its outcome. Exit 0 on success, 1 on a "
         "device error, timeout or usage error, 2 when the port cannot be opened.",
         epilog=f"camera commands: {cameras}. panel commands: {panels}.",
     )
@@ -41,21 +42,24 @@ def register(sub: Any, sim_sub: Any) -> None:
     p.add_argument("--address", type=int, default=None, help="override the profile's address")
     p.add_argument("--timeout", type=float, default=None, help="overall limit in seconds")
     p.add_argument("--profiles-dir", **PROFILES_DIR)
-    p.set_defaults(func=cmd_device)
 
-    p = sub.add_parser("profiles", help="list the firmware profiles")
+    p = commands.add("profiles", cmd_profiles, "list the firmware profiles")
     p.add_argument("--profiles-dir", **PROFILES_DIR)
-    p.set_defaults(func=cmd_profiles)
 
     for kind in ("camera", "panel"):
-        p = sim_sub.add_parser(kind, help=f"run a {kind} emulator on a pseudo-terminal")
+        p = commands.add_sim(
+            kind,
+            cmd_sim,
+            f"run a {kind} emulator on a pseudo-terminal",
+            sim_kind=kind,
+            default_log_level="warning",
+        )
         p.add_argument("--profile", required=True, help="profile name or .toml path")
         p.add_argument(
             "--address", type=int, default=None, help="answer as this address (default: profile's)"
         )
         p.add_argument("--port", default=None, help="use this existing port (e.g. a socat pty)")
         p.add_argument("--profiles-dir", **PROFILES_DIR)
-        p.set_defaults(func=cmd_sim, sim_kind=kind, default_log_level="warning")
 
 
 PROFILES_DIR: dict[str, Any] = {

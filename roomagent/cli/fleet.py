@@ -15,7 +15,15 @@ from typing import Any
 
 import anyio
 
-from roomagent.cli.common import EXIT_FAILED, EXIT_OK, EXIT_UNREACHABLE, CliError
+from roomagent.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_UNREACHABLE,
+    CliError,
+    Commands,
+    command,
+    group,
+)
 from roomagent.config.vocab import FLEET_PRESS, ButtonPhase
 from roomagent.fleet.broker import Broker, BrokerConfigError, parse_broker
 from roomagent.fleet.tools import BrokerUnreachable, NoAnswer, call, change_line, collect, watch
@@ -27,37 +35,36 @@ PASSWORD_ENV = "ROOMAGENT_MQTT_PASSWORD"
 DEFAULT_LISTEN = "127.0.0.1:8090"
 
 
-def register(sub: Any, sim_sub: Any) -> None:
-    del sim_sub
-    fleet = sub.add_parser(
+def register(commands: Commands) -> None:
+    tools = group(
+        commands.top,
         "fleet",
-        help="every room on an MQTT broker: status, commands, live view, fleet page",
-        description="Fleet tools against the MQTT broker the rooms report to. Credentials: "
+        "every room on an MQTT broker: status, commands, live view, fleet page",
+        "Fleet tools against the MQTT broker the rooms report to. Credentials: "
         f"${USERNAME_ENV} / ${PASSWORD_ENV}. Exit 0 ok, 1 refused/failed, 2 broker "
         "unreachable or no answer.",
+        dest="fleet_command",
+        metavar="TOOL",
     )
-    tools = fleet.add_subparsers(dest="fleet_command", metavar="TOOL")
-    tools.required = True
 
-    status = tools.add_parser("status", help="every room's state, problems first")
+    status = command(tools, "status", _cmd_status, "every room's state, problems first")
     _broker_args(status)
     status.add_argument("--json", action="store_true", help="one JSON object per room per line")
-    status.set_defaults(func=_cmd_status)
 
-    caller = tools.add_parser("call", help="run an action in a room and print its result")
+    caller = command(tools, "call", _cmd_call, "run an action in a room and print its result")
     caller.add_argument("room", metavar="ROOM", help="room id")
     caller.add_argument("action", metavar="ACTION", help="e.g. meeting.leave, or press")
     caller.add_argument("params", nargs="*", metavar="KEY=VALUE", help="the action's params")
     _broker_args(caller)
     caller.add_argument("--timeout", type=float, default=30.0, metavar="S", help="default 30")
-    caller.set_defaults(func=_cmd_call)
 
-    watcher = tools.add_parser("watch", help="a live stream of changes, one line each")
+    watcher = command(tools, "watch", _cmd_watch, "a live stream of changes, one line each")
     _broker_args(watcher)
     watcher.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
-    watcher.set_defaults(func=_cmd_watch)
 
-    serve = tools.add_parser("serve", help="the fleet page and /metrics")
+    serve = command(
+        tools, "serve", _cmd_serve, "the fleet page and /metrics", default_log_level="info"
+    )
     _broker_args(serve)
     serve.add_argument("--listen", default=DEFAULT_LISTEN, metavar="H:P", help=DEFAULT_LISTEN)
     serve.add_argument(
@@ -66,7 +73,6 @@ def register(sub: Any, sim_sub: Any) -> None:
         help="take the page's login (and allowed origins) from this config's [web] section; "
         "default: user admin, password from $ROOMAGENT_WEB_PASSWORD",
     )
-    serve.set_defaults(func=_cmd_serve, default_log_level="info")
 
 
 def _broker_args(parser: argparse.ArgumentParser) -> None:

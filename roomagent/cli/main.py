@@ -10,10 +10,10 @@ import sys
 from collections.abc import Sequence
 
 from roomagent import __version__
-from roomagent.cli.common import EXIT_INTERNAL, CliError, print_error
+from roomagent.cli.common import EXIT_INTERNAL, CliError, Commands, group, print_error
 from roomagent.logsetup import setup_logging
 
-# Each module exposes `register(sub, sim_sub)`; sim_sub holds the `roomagent sim …` commands.
+# Each module exposes `register(commands)`: cli.common.Commands, with `roomagent sim …` too.
 COMMAND_MODULES = (
     "roomagent.cli.rooms",
     "roomagent.cli.devices",
@@ -49,11 +49,15 @@ def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentP
         help="log level (default: from config, else info)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sim = sub.add_parser("sim", help="run a simulated Rooms client or serial device")
-    sim_sub = sim.add_subparsers(dest="sim_command", metavar="DEVICE")
-    sim_sub.required = True
+    sim = group(
+        sub,
+        "sim",
+        "run a simulated Rooms client or serial device",
+        dest="sim_command",
+        metavar="DEVICE",
+    )
     for name in modules:
-        importlib.import_module(name).register(sub, sim_sub)
+        importlib.import_module(name).register(Commands(sub, sim))
     return parser
 
 

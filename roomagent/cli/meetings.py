@@ -9,7 +9,15 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from roomagent.cli.common import EXIT_FAILED, EXIT_UNREACHABLE, CliError
+from roomagent.cli.common import (
+    EXIT_FAILED,
+    EXIT_UNREACHABLE,
+    CliError,
+    Commands,
+    command,
+    config_arg,
+    group,
+)
 from roomagent.cli.scheduling import config_of
 from roomagent.config.model import AgentConfig, HuaweiSection
 from roomagent.scheduling.http import CloudError, CloudTimeout, CloudUnreachable
@@ -17,9 +25,9 @@ from roomagent.scheduling.http import CloudError, CloudTimeout, CloudUnreachable
 REPEATS = {"none": 0, "workday": 1, "daily": 2, "weekly": 3, "biweekly": 4, "monthly": 5}
 
 
-def register(sub: Any, sim_sub: Any) -> None:
-    book = sub.add_parser("book", help="book a cloud meeting (validated before sending)")
-    book.add_argument("--config", required=True, help="agent config file (TOML)")
+def register(commands: Commands) -> None:
+    book = commands.add("book", cmd_book, "book a cloud meeting (validated before sending)")
+    config_arg(book)
     book.add_argument("--provider", required=True, choices=["huawei"], help="the cloud to book on")
     book.add_argument("--subject", required=True, help="at most 128 characters")
     book.add_argument("--start", required=True, help="ISO 8601, e.g. 2026-11-23T10:00+08:00")
@@ -33,10 +41,9 @@ def register(sub: Any, sim_sub: Any) -> None:
     book.add_argument("--vmr-id", default=None, help="default: cloud.huawei.vmr_id")
     book.add_argument("--media", choices=["video", "audio"], default="video", help="default: video")
     book.add_argument("--data", action="store_true", help="add data sharing to the media")
-    book.set_defaults(func=cmd_book)
 
-    invite = sub.add_parser("invite", help="invite someone into a running cloud meeting")
-    invite.add_argument("--config", required=True, help="agent config file (TOML)")
+    invite = commands.add("invite", cmd_invite, "invite someone into a running cloud meeting")
+    config_arg(invite)
     invite.add_argument("--provider", required=True, choices=["huawei"], help="the cloud")
     invite.add_argument("--conference", required=True, help="conference ID")
     invite.add_argument("--name", required=True, help="the invitee's name (≤96 characters)")
@@ -50,16 +57,21 @@ def register(sub: Any, sim_sub: Any) -> None:
         default="participant",
         help="default: participant",
     )
-    invite.set_defaults(func=cmd_invite)
 
-    rec = sub.add_parser("recurring", help="Yunzhijia repeating meetings")
-    rec_sub = rec.add_subparsers(dest="recurring_command", metavar="ACTION")
-    rec_sub.required = True
-    create = rec_sub.add_parser("create", help="repeatMeeting: a series (first id: the parent)")
-    modify = rec_sub.add_parser("modify", help="batchModify one meeting of a series")
-    cancel = rec_sub.add_parser("cancel", help="batchCancel one meeting of a series")
+    rec_sub = group(
+        commands.top,
+        "recurring",
+        "Yunzhijia repeating meetings",
+        dest="recurring_command",
+        metavar="ACTION",
+    )
+    create = command(
+        rec_sub, "create", cmd_recurring_create, "repeatMeeting: a series (first id: the parent)"
+    )
+    modify = command(rec_sub, "modify", cmd_recurring_modify, "batchModify one meeting of a series")
+    cancel = command(rec_sub, "cancel", cmd_recurring_cancel, "batchCancel one meeting of a series")
     for parser in (create, modify, cancel):
-        parser.add_argument("--config", required=True, help="agent config file (TOML)")
+        config_arg(parser)
     for parser in (modify, cancel):
         parser.add_argument("--id", required=True, help="the meeting to change")
         parser.add_argument(
@@ -73,9 +85,6 @@ def register(sub: Any, sim_sub: Any) -> None:
         parser.add_argument("--repeat", required=True, choices=list(REPEATS), help="how often")
         parser.add_argument("--until", required=True, help="repeatEndDate, ISO 8601")
         parser.add_argument("--actor", action="append", default=[], help="an actor's openid")
-    create.set_defaults(func=cmd_recurring_create)
-    modify.set_defaults(func=cmd_recurring_modify)
-    cancel.set_defaults(func=cmd_recurring_cancel)
 
 
 def _moment(flag: str, value: str) -> datetime:

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import anyio
 
 from roomagent.app import load_room_config
-from roomagent.cli.common import EXIT_AUTH, EXIT_FAILED, EXIT_UNREACHABLE, CliError
+from roomagent.cli.common import EXIT_AUTH, EXIT_FAILED, EXIT_UNREACHABLE, CliError, Commands
 from roomagent.config.loader import ConfigError
 from roomagent.config.model import RoomsSection
 from roomagent.config.secrets import SecretUnavailable, read_secret
@@ -37,23 +37,24 @@ DEFAULT_SIM_PORT = 6295
 T = TypeVar("T")
 
 
-def register(sub: Any, sim_sub: Any) -> None:
+def register(commands: Commands) -> None:
     """Add `query`, `call` and `sim rooms`."""
-    query = sub.add_parser(
+    query = commands.add(
         "query",
-        help="print a node of the Rooms client's state as JSON",
-        description="Query the Rooms client (CSAPI). PATH segments form one path, e.g. "
+        _cmd_query,
+        "print a node of the Rooms client's state as JSON",
+        "Query the Rooms client (CSAPI). PATH segments form one path, e.g. "
         "`Meeting MeetingInfo MeetingCode` (or Meeting.MeetingInfo.MeetingCode); "
         "default Meeting. meeting_password is shown as *** when set.",
     )
     query.add_argument("path", nargs="*", metavar="PATH", help="path segments (PascalCase)")
     _connection_args(query)
-    query.set_defaults(func=_cmd_query)
 
-    call = sub.add_parser(
+    call = commands.add(
         "call",
-        help="call a Meeting action on the Rooms client",
-        description="Call/Meeting ACTION with key=value parameters converted to the action's "
+        _cmd_call,
+        "call a Meeting action on the Rooms client",
+        "Call/Meeting ACTION with key=value parameters converted to the action's "
         f"types. Actions: {', '.join(ACTIONS)} (join_meeting etc. also accepted).",
     )
     call.add_argument("action", metavar="ACTION", help="the CSAPI action, e.g. StartMeeting")
@@ -71,13 +72,14 @@ def register(sub: Any, sim_sub: Any) -> None:
         "--timeout", type=float, default=None, metavar="S", help="outcome wait (default: config)"
     )
     _connection_args(call)
-    call.set_defaults(func=_cmd_call)
 
-    sim = sim_sub.add_parser(
+    sim = commands.add_sim(
         "rooms",
-        help="run a simulated Rooms client (CSAPI over WebSocket)",
-        description="Serve a simulated Rooms client until Ctrl-C. The password defaults to "
+        _cmd_sim,
+        "run a simulated Rooms client (CSAPI over WebSocket)",
+        "Serve a simulated Rooms client until Ctrl-C. The password defaults to "
         f"${PASSWORD_ENV} (empty if unset).",
+        default_log_level="info",
     )
     sim.add_argument(
         "--port", type=int, default=DEFAULT_SIM_PORT, help=f"port (default {DEFAULT_SIM_PORT})"
@@ -98,7 +100,6 @@ def register(sub: Any, sim_sub: Any) -> None:
         metavar="CODE",
         help="joining this meeting code lands in the waiting room (repeatable)",
     )
-    sim.set_defaults(func=_cmd_sim, default_log_level="info")
 
 
 def _connection_args(parser: argparse.ArgumentParser) -> None:

@@ -11,7 +11,14 @@ from typing import Any, TypeVar
 import anyio
 
 from roomagent.app import load_room_config
-from roomagent.cli.common import EXIT_AUTH, EXIT_FAILED, EXIT_UNREACHABLE, CliError
+from roomagent.cli.common import (
+    EXIT_AUTH,
+    EXIT_FAILED,
+    EXIT_UNREACHABLE,
+    CliError,
+    Commands,
+    config_arg,
+)
 from roomagent.config.loader import ConfigError
 from roomagent.config.model import AgentConfig
 from roomagent.scheduling.http import CloudAuthError, CloudError, CloudUnreachable
@@ -19,21 +26,27 @@ from roomagent.scheduling.http import CloudAuthError, CloudError, CloudUnreachab
 T = TypeVar("T")
 
 
-def register(sub: Any, sim_sub: Any) -> None:
-    """Add this concern's sub-commands to `sub` (and simulators to `sim_sub`)."""
-    cal = sub.add_parser("calendar", help="sync the room calendar once and print its bookings")
-    cal.add_argument("--config", required=True, help="agent config file (TOML)")
+def register(commands: Commands) -> None:
+    """`calendar`, `meeting-info` and `sim clouds`."""
+    cal = commands.add(
+        "calendar", cmd_calendar, "sync the room calendar once and print its bookings"
+    )
+    config_arg(cal)
     cal.add_argument("--resync", action="store_true", help="read the whole feed from scratch")
-    cal.set_defaults(func=cmd_calendar)
 
-    info = sub.add_parser("meeting-info", help="resolve a Quanshi join link to its meeting")
+    info = commands.add(
+        "meeting-info", cmd_meeting_info, "resolve a Quanshi join link to its meeting"
+    )
     info.add_argument("url", help="attendee join link")
-    info.add_argument("--config", required=True, help="agent config file (TOML)")
-    info.set_defaults(func=cmd_meeting_info)
+    config_arg(info)
 
-    sims = sim_sub.add_parser("clouds", help="loopback Yunzhijia/Huawei/Quanshi servers")
+    sims = commands.add_sim(
+        "clouds",
+        cmd_sim_clouds,
+        "loopback Yunzhijia/Huawei/Quanshi servers",
+        default_log_level="info",
+    )
     sims.add_argument("--port", type=int, default=0, help="first port (0: any free ports)")
-    sims.set_defaults(func=cmd_sim_clouds, default_log_level="info")
 
 
 def config_of(path: str) -> AgentConfig:

@@ -9,22 +9,21 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from roomagent.cli.common import EXIT_OK
+from roomagent.cli.common import EXIT_OK, Commands
 from roomagent.control.model import HistoryEvent, RoomStatus
 
 SCHEMAS: dict[str, type[BaseModel]] = {"status": RoomStatus, "event": HistoryEvent}
 
 
-def register(sub: Any, sim_sub: Any) -> None:
-    del sim_sub
-    schema = sub.add_parser(
+def register(commands: Commands) -> None:
+    schema = commands.add(
         "schema",
-        help="print the JSON Schema of the room status or of a history event",
-        description="Print the JSON Schema (draft 2020-12) of the `status` the API and the "
+        cmd_schema,
+        "print the JSON Schema of the room status or of a history event",
+        "Print the JSON Schema (draft 2020-12) of the `status` the API and the "
         "live updates send, or of one history `event`.",
     )
     schema.add_argument("what", choices=sorted(SCHEMAS), help="status or event")
-    schema.set_defaults(func=cmd_schema)
 
 
 def json_schema(what: str) -> dict[str, Any]:

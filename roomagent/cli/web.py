@@ -5,24 +5,23 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from typing import Any
 
 import anyio
 
-from roomagent.cli.common import EXIT_FAILED, CliError
+from roomagent.cli.common import EXIT_FAILED, CliError, Commands
 from roomagent.discovery.mdns import browse
 from roomagent.web.auth import DEFAULT_ITERATIONS, MIN_ITERATIONS, hash_password
 
 MIN_PASSWORD_LENGTH = 8
 
 
-def register(sub: Any, sim_sub: Any) -> None:
+def register(commands: Commands) -> None:
     """Add `discover` and `hash-password`."""
-    del sim_sub
-    discover = sub.add_parser(
+    discover = commands.add(
         "discover",
-        help="list roomagent boxes announced on the LAN (mDNS)",
-        description="Browse _roomagent._tcp.local. and print one line per agent: name, "
+        _cmd_discover,
+        "list roomagent boxes announced on the LAN (mDNS)",
+        "Browse _roomagent._tcp.local. and print one line per agent: name, "
         "address, port, room, version, state, the diagnostics page URL (https:// when it "
         "serves TLS) and the certificate's SHA-256 fingerprint to pin (tab-separated). "
         "Exits 0 also when none answered.",
@@ -36,19 +35,18 @@ def register(sub: Any, sim_sub: Any) -> None:
         metavar="ADDR",
         help="browse only on the interface with this IPv4 address (repeatable; default all)",
     )
-    discover.set_defaults(func=_cmd_discover)
 
-    hashed = sub.add_parser(
+    hashed = commands.add(
         "hash-password",
-        help="hash a password for [web] password_hash",
-        description="Read a password (prompted twice on a terminal, else the first line of "
+        _cmd_hash_password,
+        "hash a password for [web] password_hash",
+        "Read a password (prompted twice on a terminal, else the first line of "
         "stdin) and print its pbkdf2_sha256 hash for `password_hash` in the [web] section. "
         "The password is never taken from the command line.",
     )
     hashed.add_argument(
         "--iterations", type=int, default=DEFAULT_ITERATIONS, help=argparse.SUPPRESS
     )
-    hashed.set_defaults(func=_cmd_hash_password)
 
 
 def _cmd_discover(args: argparse.Namespace) -> int:

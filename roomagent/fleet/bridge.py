@@ -294,7 +294,7 @@ class FleetBridge:
         with anyio.move_on_after(ECHO_WAIT_S):
             await self._echo.wait()
         if not self._echo.is_set():
-            self.link.set("connected", acl_words(self.topics, self.settings.broker))
+            self.link.set("connected", acl_words(self.topics, self.settings.broker, ECHO_WAIT_S))
             log.warning("fleet: %s", self.last_error)
             await self._echo.wait()  # late after all (a slow broker): the problem goes
             self.link.set("connected", None)

@@ -1,6 +1,6 @@
 """The bridge's link to the broker as the room's page shows it (status.fleet): the state, since
-when, why not, the last publish; and the words for an account the broker's ACL does not let
-use this room's topics."""
+when, why not, the last publish; and the words for a broker that takes the login but does not
+send the room's own messages back (its ACL gives the account other topics)."""
 
 from __future__ import annotations
 
@@ -38,10 +38,11 @@ class BrokerLink:
         self.last_publish = _now()
 
 
-def acl_words(topics: RoomTopics, broker: Broker) -> str:
+def acl_words(topics: RoomTopics, broker: Broker, seconds: float) -> str:
     account = f"account {broker.username!r}" if broker.username else "this account"
     return (
-        f"the broker's ACL does not let {account} use this room's topics ({topics.base}/…): "
-        f"with the shipped ACL the account must be named as the room id {topics.room!r} "
-        "(set [room] id to the account name)"
+        f"the broker did not send this room's own 'online' back within {seconds:g} s: its ACL "
+        f"probably does not let {account} use {topics.base}/… (the room needs to read and "
+        f"write there; with the shipped ACL the account must be named as the room id "
+        f"{topics.room!r}: set [room] id to the account name)"
     )

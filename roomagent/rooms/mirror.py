@@ -28,12 +28,23 @@ _ENDING_EVENTS = frozenset({"LeaveMeeting", "DissolveMeeting", "LeaveWaitingRoom
 
 
 def _merge(old: _W | None, new: _W | None) -> _W | None:
-    """`old` updated with the fields `new` actually carries."""
+    """`old` updated with the fields `new` actually carries, nested nodes merged the same way.
+
+    Field by field on the models themselves: a dump of `new` would put plain dicts where
+    nested models belong (model_copy does not validate), and the next event on that node
+    would find a dict."""
     if new is None:
         return old
     if old is None:
         return new
-    return old.model_copy(update=new.model_dump(exclude_none=True, exclude_unset=True))
+    update: dict[str, Any] = {}
+    for name in new.model_fields_set:
+        value = getattr(new, name)
+        if value is None:
+            continue
+        current = getattr(old, name, None)
+        update[name] = _merge(current, value) if isinstance(value, Wire) else value
+    return old.model_copy(update=update) if update else old
 
 
 class MeetingMirror:

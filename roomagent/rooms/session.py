@@ -389,8 +389,8 @@ class RoomsSession(LinkObservers):
         self.counters["texts_cut"] += take_cut_count()
         self._inflight.wake(event)
         self._notify(RoomsChange("event", self.link, event=event))
-        if changed:
-            self._mirror_changed()
+        if changed:  # after the tasks the event woke (the panel's LEDs): FIFO
+            asyncio.get_running_loop().call_soon(self._mirror_changed)
         if self._refresh is not None:
             self._refresh.set()
 

@@ -32,6 +32,7 @@ from roomagent.config.model import WebSection
 from roomagent.config.vocab import ButtonPhase, RoomState
 from roomagent.control.model import RoomStatus
 from roomagent.logsetup import scrub
+from roomagent.rooms import LinkState
 from roomagent.web.server import WebServer, load_assets
 
 log = logging.getLogger("roomagent.fleet.page")
@@ -244,7 +245,7 @@ class _FleetCollector:
         for row in rows:
             key = [row["site"], row["room_id"]]
             families["up"].add_metric(key, 1.0 if row["online"] else 0.0)
-            families["link"].add_metric(key, 1.0 if row["link"] == "ready" else 0.0)
+            families["link"].add_metric(key, 1.0 if row["link"] == LinkState.READY else 0.0)
             families["offline"].add_metric(key, float(len(row["devices_offline"])))
             in_meeting = row["state"] == RoomState.IN_MEETING
             families["meeting"].add_metric(key, 1.0 if in_meeting else 0.0)

@@ -13,6 +13,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from roomagent import __version__
 from roomagent.control.history import ACTION_RESULTS
 from roomagent.control.model import FleetStatus, RoomStatus
+from roomagent.rooms import LinkState
 from roomagent.web.metrics import WEB_COUNTERS, ServerCounters
 
 
@@ -54,7 +55,7 @@ def _room_families(status: RoomStatus) -> Iterator[Metric]:
     yield GaugeMetricFamily(
         "roomagent_rooms_link_up",
         "1 when the Rooms client session is ready.",
-        1 if link == "ready" else 0,
+        1 if link == LinkState.READY else 0,
     )
     state = GaugeMetricFamily(
         "roomagent_rooms_link_state", "Rooms session state (1 = current).", labels=["state"]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from roomagent.control.actions import parse_action, prepared_request
+from roomagent.control.history import Later
 from roomagent.control.state import RoomState
 from roomagent.rooms.models import SwitchLayoutParams
 from tests.control.conftest import running_room
@@ -33,3 +34,24 @@ async def test_history_keeps_the_button_before_its_refusal(tmp_path: Path) -> No
         press = kinds.index(("button", "button 3 release"))  # a tap acts on release
         refused = next(i for i, k in enumerate(kinds) if k[0] == "refused")
         assert press < refused
+
+
+@pytest.mark.anyio
+async def test_bookkeeping_waits_behind_the_path_keeps_its_order_and_survives_a_stop(
+    tmp_path: Path,
+) -> None:
+    """History lines queued behind a press run in order, an item's own follow-ups after it,
+    any read of the history first runs what is queued, and a shutdown loses none."""
+    async with running_room(tmp_path) as room:
+        core = room.agent
+        core.later = Later(delay=60.0)  # nothing runs by its timer within this test
+        heard: list[str] = []
+        core.watch(lambda u: heard.append(u["event"]["message"]) if u["type"] == "event" else None)
+        core.later(core.record, "test", "note", "first")
+        core.later(core.later, core.record, "test", "note", "third")  # queued by an item
+        core.later(core.record, "test", "note", "second")
+        assert heard == []  # nothing on the path: all of it waits
+        assert [e["message"] for e in core.recent_events()][-3:] == ["first", "second", "third"]
+        core.later(core.record, "test", "note", "at shutdown")
+        await room.stop_agent()
+        assert heard[-1] == "at shutdown"  # the watcher heard it: it ran before the loop ended

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from roomagent.config.vocab import ButtonPhase
 from roomagent.devices import load_profile, pelco, visca
 from roomagent.devices.errors import CommandUsageError
 from roomagent.devices.line import LineDialect, LineFramer
@@ -164,6 +165,8 @@ def test_line_inbound_events(
     assert p.line is not None
     ev = LineDialect(p.line, 1).parse(line)
     assert (ev.kind, ev.button, ev.action) == (kind, button, action)
+    # The panel reports the shared vocabulary's member, not a string copy of it.
+    assert ev.action is (None if action is None else ButtonPhase(action))
 
 
 def test_line_error_codes_decode() -> None:

@@ -15,6 +15,7 @@ import pytest
 from roomagent.config.model import RoomSection
 from roomagent.control.status import machine_id
 from roomagent.fleet.bridge import DISCOVERY_SETTLE_S
+from roomagent.web.metrics import ServerCounters, render
 
 from .conftest import MOSQUITTO, Mosquitto, room_password
 from .rooms import fleet_room, retained, until, wait_retained
@@ -102,8 +103,11 @@ async def test_an_account_the_acl_gives_other_topics_is_reported(
         await until(lambda: agent.core.status()["fleet"]["last_error"] is not None)
         fleet = agent.core.status()["fleet"]
         assert fleet["state"] == "connected"
-        assert "does not let account 'board-1' use this room's topics" in fleet["last_error"]
+        assert fleet["last_error"].startswith("the broker did not send this room's own 'online'")
+        assert "does not let account 'board-1' use roomagent/hq/huddle-3a/…" in fleet["last_error"]
         assert "set [room] id to the account name" in fleet["last_error"]
+        metrics = render(agent.core.status_model(), ServerCounters())
+        assert "roomagent_fleet_up 0.0" in metrics
         assert room_password("board-1") not in json.dumps(fleet)
 
 

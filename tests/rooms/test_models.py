@@ -8,6 +8,7 @@ from roomagent.rooms.errors import RoomsBadRequest
 from roomagent.rooms.mirror import MeetingMirror
 from roomagent.rooms.models import (
     JoinMeetingParams,
+    LayoutSwitchInfo,
     LayoutType,
     MeetingModule,
     MeetingStatus,
@@ -207,3 +208,20 @@ def test_mirror_follows_events() -> None:
     assert mirror.status is MeetingStatus.IDLE and mirror.meeting_code is None
     assert mirror.as_dict()["status"] == "idle"
     assert not mirror.apply_event(RoomsEvent("Meeting", "SomethingNew", {}))
+
+
+def test_mirror_merges_nested_nodes_event_after_event() -> None:
+    """A peer that sends the Query's nested shape in every LayoutSwitchChanged: the second
+    event must find typed nodes (it found a plain dict and failed), and a node's fields that
+    an event leaves out are kept."""
+    mirror = MeetingMirror()
+    nested = {"layout_info": {"layout_switch_info": {"current_switch_type": 2}}}
+    enable = {"layout_info": {"layout_switch_info": {"layout_switch_enable": True}}}
+    again = {"layout_info": {"layout_switch_info": {"current_switch_type": 3}}}
+    for payload in (nested, enable, again):
+        mirror.apply_event(RoomsEvent("Meeting", "LayoutSwitchChanged", payload))
+    assert mirror.layout is SwitchType(3)
+    layout = mirror.module.layout_info
+    assert layout is not None and isinstance(layout.layout_switch_info, LayoutSwitchInfo)
+    assert layout.layout_switch_info.layout_switch_enable is True
+    assert mirror.as_dict()["layout"] == 3

@@ -26,7 +26,7 @@
     const fleet = status.fleet;
     if (!fleet || fleet.state === "connecting") return [];
     if (fleet.state === "connected") {
-      return fleet.last_error ? [["warn", "Fleet broker (MQTT): connected, but this room's topics are refused", capital(fleet.last_error)]] : [];
+      return fleet.last_error ? [["warn", "Fleet broker (MQTT): connected, but this room's messages do not get through", capital(fleet.last_error)]] : [];
     }
     const page = window.roomPage;
     if (fleet.state === "disabled") {

@@ -93,7 +93,18 @@ async def interpreter_floor_kib(env: dict[str, str]) -> int:
         await proc.wait()
 
 
-async def main(seconds: float) -> None:
+def unit_environment() -> dict[str, str]:
+    """The Environment= lines of the shipped systemd unit: the agent is measured as it runs."""
+    found = {}
+    unit = Path(__file__).resolve().parents[1] / "systemd" / "roomagent.service"
+    for line in unit.read_text().splitlines():
+        if line.startswith("Environment="):
+            key, _, value = line.removeprefix("Environment=").partition("=")
+            found[key] = value
+    return found
+
+
+async def main(seconds: float, as_shipped: bool) -> None:
     setup_logging("error")
     password = secrets.token_urlsafe(12)
     async with virtual_room(password, web=True) as room:
@@ -102,11 +113,15 @@ async def main(seconds: float) -> None:
             config = Path(tmp) / "room.toml"
             config.write_text(text)
             env = {**os.environ, ROOMS_PASSWORD_ENV: password, WEB_PASSWORD_ENV: "idle-bench"}
+            shipped = unit_environment() if as_shipped else {}
+            env |= shipped
             cpu_s, wall_s, mem = await measure_run(config, env, seconds)
             connected = room.sim.connections_total  # read after the run ended: every one accepted
             floor = await interpreter_floor_kib(env)
     busy = cpu_s
     print(f"roomagent run, idle for {wall_s:.1f} s (after {SETTLE_S:g} s start-up)")
+    how = " ".join(f"{k}={v}" for k, v in shipped.items()) or "none (--plain)"
+    print(f"  environment from systemd/roomagent.service: {how}")
     print(f"  Rooms connections seen by the simulator: {connected}")
     print(f"  RSS      {mem['VmRSS'] / 1024:7.1f} MiB   (peak {mem['VmHWM'] / 1024:.1f} MiB)")
     above = (mem["VmRSS"] - floor) / 1024
@@ -118,4 +133,8 @@ async def main(seconds: float) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0)
-    anyio.run(main, parser.parse_args().seconds)
+    parser.add_argument(
+        "--plain", action="store_true", help="without the unit's Environment= (e.g. PYTHONOPTIMIZE)"
+    )
+    args = parser.parse_args()
+    anyio.run(main, args.seconds, not args.plain)

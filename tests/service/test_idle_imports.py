@@ -119,6 +119,8 @@ async def _run(
         "NOTIFY_SOCKET": notify,
         "ROOMAGENT_ROOMS_PASSWORD": "rooms-pw",
         "ROOMAGENT_TEST_WEB_PASSWORD": WEB_PASSWORD,
+        # As systemd/roomagent.service runs it (test_systemd_files checks the unit says so).
+        "PYTHONOPTIMIZE": "2",
     }
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
         sock.bind(notify)

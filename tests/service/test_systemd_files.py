@@ -40,6 +40,8 @@ def test_unit_has_the_hardening_and_lifecycle_the_box_needs() -> None:
         assert unit.get(key) == [value], key
     assert int(unit["WatchdogSec"][0]) > 0
     assert unit["ExecStart"][0].split()[1:3] == ["run", "--config"]
+    # The agent runs with -OO (less resident memory): test_idle_imports runs it so.
+    assert "PYTHONOPTIMIZE=2" in unit["Environment"]
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")

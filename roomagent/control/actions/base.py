@@ -8,6 +8,7 @@ marks as required (`@required`) left unimplemented.
 
 from __future__ import annotations
 
+import sys
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -139,7 +140,7 @@ class ActionModel(BaseModel):
         ):
             raise TypeError(f"{cls.__name__}: `action` must be Literal['<one name>']")
         name = names[0]
-        if not (cls.__doc__ or "").strip():
+        if not (cls.__doc__ or "").strip() and sys.flags.optimize < 2:  # -OO drops docstrings
             raise TypeError(f"action {name}: no docstring (the docs' action table reads it)")
         # Dunders skipped: a deferred model's __pydantic_core_schema__ etc. are placeholders
         # that build the validator on any attribute read (defer_build above).

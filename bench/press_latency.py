@@ -43,6 +43,7 @@ from roomagent.app import App
 from roomagent.demo import virtual_room
 from roomagent.logsetup import setup_logging
 from roomagent.rooms.models import MeetingStatus
+from roomagent.service.memory import settle
 
 PASSWORD = "bench-password"
 LAYOUT_BUTTON = 4  # demo config: meeting.layout switch_type 2 → one SwitchLayout per press
@@ -153,6 +154,8 @@ async def agent_latencies(n: int) -> tuple[list[float], list[float]]:
                     await joined.wait()
                     unwatch()
                     await agent.wait_view(lambda v: v.state.value == "in_meeting")
+                # What `roomagent run` does once up: start-up objects out of the collector's way.
+                settle()
                 for _ in range(n):
                     finished = anyio.Event()
                     unwatch = agent.watch(lambda u, f=finished: _when_done(u, f))

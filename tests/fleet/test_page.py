@@ -10,7 +10,6 @@ from pathlib import Path
 
 import anyio
 import httpx
-import pytest
 from playwright.async_api import expect
 
 from roomagent.config.model import WebSection
@@ -19,16 +18,12 @@ from roomagent.fleet.feed import BrokerFeed
 from roomagent.sim.fleet import SimulatedRoom, room_event, room_status, room_will
 from roomagent.web.fleet_page import FleetPageServer
 from roomagent.web.tls import server_tls
-from tests.web.test_page_browser import CHROMIUM, open_page, screenshots
+from tests.web.test_page_browser import BROWSER_TESTS, open_page, screenshots
 
 from .conftest import Mosquitto
 from .rooms import fleet_room, until
 
-pytestmark = [
-    pytest.mark.anyio,
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
-]
+pytestmark = BROWSER_TESTS
 USER = "facilities"
 PASSWORD = "fleet-page-pw-2718"
 

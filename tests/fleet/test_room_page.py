@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
-import pytest
 from playwright.async_api import expect
 
 from roomagent.app import App
@@ -18,16 +17,12 @@ from roomagent.sim.camera import CameraEmulator
 from roomagent.sim.panel import PanelEmulator
 from roomagent.sim.rooms import RoomsSimulator
 from tests.web.real_room import app_page, demo_room_config
-from tests.web.test_page_browser import CHROMIUM, screenshots
+from tests.web.test_page_browser import BROWSER_TESTS, screenshots
 
 from .conftest import Mosquitto, room_password
 from .rooms import mqtt_section
 
-pytestmark = [
-    pytest.mark.anyio,
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
-]
+pytestmark = BROWSER_TESTS
 ROOMS_PASSWORD = "sim-rooms-pw-fleetpage"
 WEB_PASSWORD = "page-pw-fleet-4242"
 

@@ -23,11 +23,13 @@ from .small_agent import MEETING_PASSCODE, ROOMS_PASSWORD, SmallAgent
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
-pytestmark = [
+# Every page test: async, marked `browser`, skipped where Debian's chromium is missing.
+BROWSER_TESTS = [
     pytest.mark.anyio,
     pytest.mark.browser,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
 ]
+pytestmark = BROWSER_TESTS
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from playwright.async_api import expect
 
 from roomagent.config.model import AgentConfig, CalendarSection
@@ -18,13 +17,9 @@ from roomagent.sim.panel import PanelEmulator
 from roomagent.sim.rooms import RoomsSimulator
 
 from .real_room import app_page, demo_room_config
-from .test_page_browser import CHROMIUM, screenshots
+from .test_page_browser import BROWSER_TESTS, screenshots
 
-pytestmark = [
-    pytest.mark.anyio,
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
-]
+pytestmark = BROWSER_TESTS
 
 ROOMS_PASSWORD = "sim-rooms-pw-5150"
 WEB_PASSWORD = "page-pw-8086-e2e"

@@ -8,7 +8,6 @@ import datetime as dt
 from pathlib import Path
 
 import anyio
-import pytest
 from playwright.async_api import async_playwright, expect
 
 from roomagent.config.model import WebSection
@@ -17,14 +16,17 @@ from roomagent.web.tls import server_tls
 
 from .conftest import PASSWORD, USER
 from .small_agent import SmallAgent
-from .test_page_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, LAPTOP, close_driver_pipes
+from .test_page_browser import (
+    ARTIFACTS,
+    BROWSER_TESTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    LAPTOP,
+    close_driver_pipes,
+)
 from .tls_helpers import write_pair
 
-pytestmark = [
-    pytest.mark.anyio,
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed"),
-]
+pytestmark = BROWSER_TESTS
 
 
 async def check_page(server: WebServer, agent: SmallAgent, shot: str) -> tuple[str | None, str]:

@@ -11,11 +11,13 @@ import roomagent
 ROOT = Path(roomagent.__file__).parent
 
 # Which parts each part may import (besides itself). Top to bottom: cli/app/demo → web,
-# discovery, fleet → control → rooms, devices, scheduling → config, logsetup, watchers, service.
-BASE = {"roomagent", "config", "logsetup", "watchers"}
+# discovery, fleet → control → rooms, devices, scheduling → config, logsetup, watchers, waits,
+# service.
+BASE = {"roomagent", "config", "logsetup", "watchers", "waits"}
 ALLOWED: dict[str, set[str]] = {
     "roomagent": set(),  # the package's __init__ (its version)
     "watchers": set(),  # the one way a part keeps its watchers
+    "waits": set(),  # an event wait with a time limit, on a loop timer
     "config": {"roomagent", "logsetup"},
     "logsetup": {"roomagent"},
     "service": {"roomagent", "logsetup"},

@@ -20,6 +20,7 @@ import anyio
 from roomagent.config.model import FeedbackSection
 from roomagent.control.state import RoomView
 from roomagent.logsetup import kv
+from roomagent.waits import wait_set
 
 log = logging.getLogger(__name__)
 
@@ -197,21 +198,12 @@ class PanelFeedback:
         return min(times, default=math.inf)
 
     async def run(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
             self._wake.clear()
             if await self._flush() and not self._wake.is_set():
                 self._synced.set()
-            delay = self._next_expiry() - anyio.current_time()
-            # The next notice's end wakes it like a change does (a timer, not a cancel scope).
-            timer = (
-                loop.call_later(max(delay, 0.0), self._wake.set) if math.isfinite(delay) else None
-            )
-            try:
-                await self._wake.wait()
-            finally:
-                if timer is not None:
-                    timer.cancel()
+            # The next notice's end wakes it like a change does.
+            await wait_set(self._wake, max(self._next_expiry() - anyio.current_time(), 0.0))
 
     async def _flush(self) -> bool:
         """Send what differs from what the panel shows; True when all of it got through."""

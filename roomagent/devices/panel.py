@@ -16,6 +16,7 @@ from roomagent.devices.errors import DeviceError, DeviceTimeout
 from roomagent.devices.families import Family, register
 from roomagent.devices.line import LineDialect, LineEvent, LineFramer
 from roomagent.devices.profiles import Profile, Range
+from roomagent.waits import wait_set
 
 PANEL_SPECS = (
     CommandSpec("led", ("N", "on|off|blink", "[COLOUR]")),
@@ -54,12 +55,8 @@ class _Waiter:
         self.event.set()
 
     async def wait(self, seconds: float) -> bool:
-        """Until resolved (True) or `seconds` passed (False); a loop timer, no cancel scope."""
-        timer = asyncio.get_running_loop().call_later(seconds, self.event.set)
-        try:
-            await self.event.wait()
-        finally:
-            timer.cancel()
+        """Until resolved (True) or `seconds` passed (False)."""
+        await wait_set(self.event, seconds)
         return self.resolved
 
 

@@ -16,6 +16,7 @@ from roomagent.logsetup import kv
 from roomagent.rooms.errors import RoomsError, RoomsTimeout
 from roomagent.rooms.models import RoomsEvent
 from roomagent.rooms.protocol import BadFrame, Response
+from roomagent.waits import wait_set
 
 log = logging.getLogger("roomagent.rooms")
 
@@ -41,15 +42,8 @@ class Pending:
             self.done.set()
 
     async def wait(self, seconds: float, on_expiry: Callable[[], RoomsError]) -> None:
-        """Until answered or failed; after `seconds`, failed with `on_expiry()`'s error.
-
-        A loop timer rather than a cancel scope: entering an anyio scope costs several
-        times this on a cold press path, and the wait is the same either way."""
-        timer = asyncio.get_running_loop().call_later(seconds, self._expire, on_expiry)
-        try:
-            await self.done.wait()
-        finally:
-            timer.cancel()
+        """Until answered or failed; after `seconds`, failed with `on_expiry()`'s error."""
+        await wait_set(self.done, seconds, lambda: self._expire(on_expiry))
 
     def _expire(self, on_expiry: Callable[[], RoomsError]) -> None:
         if not self.done.is_set():

@@ -130,9 +130,15 @@ async def test_the_state_follows_the_broker(mosquitto: Mosquitto, tmp_path: Path
     ):
         seen: list[str] = []
         unwatch = agent.core.watch(lambda u: seen.append(u["type"]))
-        await until(lambda: agent.core.status()["fleet"]["state"] == "connected")
+        # Connected first, then its first publish (the room's status) goes out.
+        await until(
+            lambda: (
+                agent.core.status()["fleet"]["state"] == "connected"
+                and agent.core.status()["fleet"]["last_publish"] is not None
+            )
+        )
         connected = agent.core.status()["fleet"]
-        assert connected["broker"] == mosquitto.url and connected["last_publish"] is not None
+        assert connected["broker"] == mosquitto.url and connected["state"] == "connected"
         await until(lambda: agent.core.status()["fleet"]["outbox"] == 0)
         # Past the connect phase (HA discovery settles for 1 s): a broker lost in the middle
         # of it is noticed only when the pending call times out (10 s).

@@ -12,7 +12,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 
 from roomagent import __version__
 from roomagent.control.history import ACTION_RESULTS
-from roomagent.control.model import FleetStatus, RoomStatus
+from roomagent.control.model import ButtonPhase, FleetStatus, RoomStatus
 from roomagent.rooms import LinkState
 from roomagent.web.metrics import WEB_COUNTERS, ServerCounters
 
@@ -95,12 +95,26 @@ def _room_families(status: RoomStatus) -> Iterator[Metric]:
         "Actions run, by result: " + ", ".join(ACTION_RESULTS) + ".",
         labels=["action", "result"],
     )
-    for action, results in sorted(status.actions.items()):
-        for result, count in sorted(results.items()):
-            actions.add_metric([action, result], count)
+    # Every bound action with every result from the start, zeros included: a rate or an
+    # alert on failures then works from the first press, not from the first failure.
+    for action in sorted(_bound_actions(status) | status.actions.keys()):
+        counted = status.actions.get(action, {})
+        for result in ACTION_RESULTS:
+            actions.add_metric([action, result], counted.get(result, 0))
     yield actions
     if status.fleet is not None:
         yield from _fleet_families(status.fleet)
+
+
+def _bound_actions(status: RoomStatus) -> set[str]:
+    """The actions the panels' buttons are bound to (status.panels[].buttons[].<phase>)."""
+    return {
+        bound["action"]
+        for panel in status.panels
+        for button in panel.get("buttons", [])
+        for phase in ButtonPhase
+        if isinstance(bound := button.get(phase.value), dict) and "action" in bound
+    }
 
 
 def _fleet_families(fleet: FleetStatus) -> Iterator[Metric]:

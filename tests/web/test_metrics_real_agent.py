@@ -60,4 +60,15 @@ async def test_metrics_carry_rooms_counters_and_action_counts(tmp_path: Path) ->
                samples.items() if n == "roomagent_actions_total"}  # fmt: skip
     assert actions[("meeting.start", "ok")] == 1
     assert actions[("meeting.leave", "not_applicable")] == 1
+    # Every bound action with every result from the start (a rate works from the first
+    # press): the demo binds the layout and camera presets, never pressed here.
+    assert actions[("meeting.start", "failed")] == 0
+    assert actions[("meeting.layout", "ok")] == 0
+    assert {result for action, result in actions if action == "camera.preset"} == {
+        "ok",
+        "refused",
+        "failed",
+        "busy",
+        "not_applicable",
+    }
     assert samples[("roomagent_rooms_link_up", ())] == 1

@@ -91,6 +91,7 @@ class RoomCore(CoreHost):
         self._known: tuple[str, str | None, str | None, float] | None = None
         self._view_event = anyio.Event()
         self.later = Later()  # bookkeeping that waits behind the press or event
+        self._status_queued = False  # a status update is in `later` already
         self.machine.update(room=config.room.name)
 
     # ---- a generation of parts ------------------------------------------------------------
@@ -347,9 +348,12 @@ class RoomCore(CoreHost):
             panel.update(view)
         changed, self._view_event = self._view_event, anyio.Event()
         changed.set()
-        self.later(self._status_changed)
+        if not self._status_queued:  # a burst of changes: one update, read when it runs
+            self._status_queued = True
+            self.later(self._status_changed)
 
     def _status_changed(self) -> None:
+        self._status_queued = False
         self.history.emit({"type": "status", "room": room_info(self).model_dump(mode="json")})
 
     def record(self, source: str, kind: str, message: str, **fields: Any) -> None:

@@ -9,9 +9,10 @@ keypad, agent), so the floor is what the same hops cost with nothing in between:
   floor (event)  one WebSocket text frame server→client + one pty line agent→keypad
 
 The agent's figures are taken at the same points as the floor's: a press runs from the
-keypad's pty write to the frame coming out of the simulator's WebSocket (not after the
-simulator parsed it and woke a waiting task); an event runs from the simulator handing the
-frame to its WebSocket (not from building it) to the keypad reading the LED line. Between
+keypad's pty write (not from the emulator building its report) to the frame coming out of
+the simulator's WebSocket (not after the simulator parsed it and woke a waiting task); an
+event runs from the simulator handing the frame to its WebSocket (not from building it) to
+the keypad's pty read that brought the LED line (not after the emulator parsed it). Between
 samples the room is left to go quiet, so one sample's trailing traffic (the outcome event,
 the mirror re-query, the rest of the panel frame) is not charged to the next.
 
@@ -133,9 +134,12 @@ async def agent_latencies(n: int) -> tuple[list[float], list[float]]:
             led_seen: dict[str, float] = {}
             led_changed = anyio.Event()
 
+            keypad = KeypadWire(room.panel)
+
             def on_change(change: str) -> None:
                 nonlocal led_changed
                 led_seen[change] = now_us()
+                keypad.seen(change)
                 led_changed.set()
 
             room.panel.on_change = on_change
@@ -160,11 +164,11 @@ async def agent_latencies(n: int) -> tuple[list[float], list[float]]:
                     finished = anyio.Event()
                     unwatch = agent.watch(lambda u, f=finished: _when_done(u, f))
                     wire.expect_call()
-                    start = now_us()
+                    keypad.expect_write()
                     await room.panel.press(LAYOUT_BUTTON)
                     with anyio.fail_after(5):
                         await wire.call_in.wait()
-                    press_us.append(wire.call_at - start)
+                    press_us.append(wire.call_at - keypad.wrote_at)
                     await room.panel.release(LAYOUT_BUTTON)
                     with anyio.fail_after(5):
                         await finished.wait()  # outcome in: the next press is not "busy"
@@ -173,6 +177,7 @@ async def agent_latencies(n: int) -> tuple[list[float], list[float]]:
                 # Event → LED: the host admits / ends the meeting; LED 1 follows.
                 for i in range(n):
                     led_seen.clear()
+                    keypad.read_at.clear()
                     want = "led 1 on" if i % 2 else "led 1 off"
                     wire.expect_event()
                     if i % 2:
@@ -184,7 +189,7 @@ async def agent_latencies(n: int) -> tuple[list[float], list[float]]:
                         while want not in led_seen:
                             led_changed = anyio.Event()
                             await led_changed.wait()
-                    event_us.append(led_seen[want] - wire.event_at)
+                    event_us.append(keypad.read_at[want] - wire.event_at)
                     # Let the rest of the frame (other LEDs, text) go out before the next one.
                     await agent_quiet(room)
                 tg.cancel_scope.cancel()
@@ -226,6 +231,37 @@ class SimWire:
 
     def expect_event(self) -> None:
         self._want_event = True
+
+
+class KeypadWire:
+    """Timestamps on the keypad's side of its pty, where the raw floor takes its own: just
+    before the emulator's write of a button report, and when the read that brought a line
+    returned (a change the emulator reports is charged from the read it came in)."""
+
+    def __init__(self, panel: object) -> None:
+        port = panel.port  # type: ignore[attr-defined]
+        read, write = port.read, port.write
+        self.wrote_at = self.last_read = 0.0
+        self.read_at: dict[str, float] = {}
+        self._want_write = False
+
+        async def timed_read() -> bytes:
+            data = await read()
+            self.last_read = now_us()
+            return data
+
+        async def timed_write(data: bytes) -> None:
+            if self._want_write:
+                self.wrote_at, self._want_write = now_us(), False
+            await write(data)
+
+        port.read, port.write = timed_read, timed_write
+
+    def expect_write(self) -> None:
+        self._want_write = True
+
+    def seen(self, change: str) -> None:
+        self.read_at[change] = self.last_read
 
 
 def _when_done(update: dict[str, object], finished: anyio.Event) -> None:

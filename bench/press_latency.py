@@ -16,15 +16,17 @@ the keypad's pty read that brought the LED line (not after the emulator parsed i
 samples the room is left to go quiet, so one sample's trailing traffic (the outcome event,
 the mirror re-query, the rest of the panel frame) is not charged to the next.
 
-Because of that quiet, each agent sample's first hop (the pty for a press, the WebSocket for
-an event) wakes an idle loop, which on a VM costs several times a busy one's; the raw floor
-is therefore printed twice: taken back to back, and idle-matched (first leg after the same
-quiet), each with the agent's ratio to it.
+Because of that quiet, each agent sample wakes an idle process whose caches have gone cold,
+which on a VM costs several times a busy one's. The floor is therefore printed twice: the
+raw hops taken back to back, and idle-matched: a bare relay of the same hops in this process
+(a pty reader callback sending a fixed frame from a task; a task writing a fixed pty line
+for each frame) after the same quiet, each with the agent's ratio to it.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 import tempfile
@@ -118,6 +120,73 @@ async def ws_one_way(n: int, *, to_server: bool, idle: float = 0.0) -> list[floa
                     arrived.append(now_us() - sent_at[-1])
                     await client.send("ok")
     return arrived
+
+
+async def relay_floor(n: int, idle: float) -> tuple[list[float], list[float]]:
+    """The agent's two paths with nothing in between, in this process, after `idle` s of
+    quiet before each sample: a bare relay reads the pty line in a reader callback and sends a
+    fixed frame from a task (press); a task receives a frame and writes a fixed pty line
+    (event). Each leg's code is as cold as the agent's after the same quiet."""
+    frame = '{"jsonrpc":"2.0","id":"1","method":"Call/Meeting","params":{"action":"SwitchLayout"}}'
+    master, slave = os.openpty()
+    tty.setraw(master)
+    tty.setraw(slave)
+    os.set_blocking(slave, False)
+    os.set_blocking(master, False)
+    loop = asyncio.get_running_loop()
+    press: list[float] = []
+    event: list[float] = []
+    server_ws: list[ServerConnection] = []
+    connected = anyio.Event()
+
+    async def handler(ws: ServerConnection) -> None:
+        server_ws.append(ws)
+        connected.set()
+        await ws.wait_closed()
+
+    async def down(client: object) -> None:  # the relay's event leg
+        async for _ in client:  # type: ignore[attr-defined]
+            os.write(slave, b"LED 1 ON\r\n")
+
+    try:
+        async with serve(handler, "127.0.0.1", 0, compression=None) as server:
+            port = server.sockets[0].getsockname()[1]
+            async with connect(f"ws://127.0.0.1:{port}", compression=None) as client:
+                await connected.wait()
+                buf = bytearray()
+                sending: set[asyncio.Task[None]] = set()  # (the loop holds tasks weakly)
+
+                def readable() -> None:  # the relay's press leg
+                    buf.extend(os.read(slave, 256))
+                    if buf.endswith(b"\n"):
+                        buf.clear()
+                        sending.add(task := loop.create_task(client.send(frame)))
+                        task.add_done_callback(sending.discard)
+
+                loop.add_reader(slave, readable)
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(down, client)
+                    ws = server_ws[0]
+                    for _ in range(n):
+                        await anyio.sleep(idle)
+                        start = now_us()
+                        os.write(master, LINE)
+                        await ws.recv()
+                        press.append(now_us() - start)
+                        await anyio.sleep(idle)
+                        start = now_us()
+                        await ws.send(frame)
+                        got = b""
+                        while not got.endswith(b"\n"):
+                            await anyio.wait_readable(master)
+                            got += os.read(master, 256)
+                        event.append(now_us() - start)
+                    tg.cancel_scope.cancel()
+                loop.remove_reader(slave)
+    finally:
+        os.close(master)
+        os.close(slave)
+    return press, event
 
 
 async def agent_latencies(n: int) -> tuple[list[float], list[float]]:
@@ -290,7 +359,7 @@ WARM_UP = 100  # first samples of each raw loop are dropped (allocator, caches)
 # The agent's samples start after the room has been quiet (QUIET_S); on a VM an idle loop's
 # first wake-up costs far more than a busy one's, so the floor is also taken after that idle.
 QUIET_S = 0.02
-IDLE_SAMPLES = 200
+IDLE_SAMPLES = 500
 
 
 async def main(samples: int) -> None:
@@ -300,9 +369,8 @@ async def main(samples: int) -> None:
     ws_down = (await ws_one_way(samples + WARM_UP, to_server=False))[WARM_UP:]
     floor_press = [a + b for a, b in zip(sorted(pty), sorted(ws_up), strict=True)]
     floor_event = [a + b for a, b in zip(sorted(ws_down), sorted(pty), strict=True)]
-    # Idle-matched: the press's first leg (pty) and the event's first leg (ws) start cold.
-    pty_idle = await pty_one_way(IDLE_SAMPLES, idle=QUIET_S)
-    ws_down_idle = await ws_one_way(IDLE_SAMPLES, to_server=False, idle=QUIET_S)
+    # Idle-matched: a bare relay of the same hops after the same quiet as the agent's.
+    relay_press, relay_event = await relay_floor(IDLE_SAMPLES, QUIET_S)
     press, event = await agent_latencies(samples)
     print(f"roomagent press/event latency ({samples} samples each, one process, loopback + ptys)")
     row("raw pty line", pty)
@@ -314,14 +382,14 @@ async def main(samples: int) -> None:
     row("press → Call/Meeting", press, fp)
     row("floor event (ws+pty)", floor_event)
     row("event → LED frame", event, fe)
-    print(f"after {QUIET_S * 1000:g} ms idle, as the agent's samples ({IDLE_SAMPLES} samples):")
-    row("raw pty line, idle", pty_idle)
-    row("raw ws srv→client, idle", ws_down_idle)
-    fpi = (pct(pty_idle, 0.5) + pct(ws_up, 0.5), pct(pty_idle, 0.99) + pct(ws_up, 0.99))
-    fei = (pct(ws_down_idle, 0.5) + pct(pty, 0.5), pct(ws_down_idle, 0.99) + pct(pty, 0.99))
-    print(f"  floor press, idle-matched  p50 {fpi[0]:8.1f} µs   p99 {fpi[1]:8.1f} µs")
+    print(
+        f"idle-matched: a bare relay, {QUIET_S * 1000:g} ms quiet before each sample as the agent's"
+    )
+    fpi = (pct(relay_press, 0.5), pct(relay_press, 0.99))
+    fei = (pct(relay_event, 0.5), pct(relay_event, 0.99))
+    row("relay press (pty→ws)", relay_press)
     row("press → Call/Meeting", press, fpi)
-    print(f"  floor event, idle-matched  p50 {fei[0]:8.1f} µs   p99 {fei[1]:8.1f} µs")
+    row("relay event (ws→pty)", relay_event)
     row("event → LED frame", event, fei)
 
 

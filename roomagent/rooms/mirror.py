@@ -150,6 +150,29 @@ class MeetingMirror:
         self.known = False
         return before
 
+    def settle_status(self, event: RoomsEvent) -> bool:
+        """Apply the meeting status an event settles on before its payload is validated: the
+        name of an ending or waiting-room event, or a join's plain `meeting_status` number
+        (or none). The panel's LEDs follow the status, so they need not wait for the
+        validation of the whole payload (the slowest step of an event on a cold process);
+        `apply_event` then merges the payload as before. True when the status changed."""
+        status = _settled_status(event)
+        if status is None:
+            return False
+        info = self.module.meeting_info
+        if event.name in _ENDING_EVENTS:
+            module = self.module.model_copy(
+                update={"meeting_info": _IDLE_INFO, "self_info": None, "layout_info": None}
+            )
+        elif info is not None and info.meeting_status is status:
+            return False
+        else:
+            info = (info or MeetingInfo()).model_copy(update={"meeting_status": status})
+            module = self.module.model_copy(update={"meeting_info": info})
+        before = self.status
+        self.module = module
+        return self.status is not before
+
     def apply_event(self, event: RoomsEvent) -> bool:
         """Update from an Event/Meeting. Raises pydantic.ValidationError on wrong types."""
         if event.module != "Meeting":
@@ -189,3 +212,22 @@ class MeetingMirror:
                 )
                 break
         return layout.model_copy(update={"layout_switch_info": switch})
+
+
+def _settled_status(event: RoomsEvent) -> MeetingStatus | None:
+    """The status `settle_status` may apply ahead of validation; None: only the payload tells."""
+    if event.module != "Meeting":
+        return None
+    if event.name in _ENDING_EVENTS:
+        return MeetingStatus.IDLE
+    if event.name == "JoinWaitingRoom":
+        return MeetingStatus.WAITING_ROOM
+    if event.name != "JoinMeetingCompleted":
+        return None
+    info = event.payload.get("meeting_info")
+    raw = info.get("meeting_status") if isinstance(info, dict) else None
+    if raw is None:
+        return MeetingStatus.IN_MEETING  # as apply_event: a join without a status is in it
+    # A plain int is what validation accepts as is (an unknown one is kept as UNKNOWN_<n>);
+    # anything else waits for the validation's verdict.
+    return MeetingStatus(raw) if type(raw) is int else None

@@ -38,6 +38,7 @@ from roomagent.rooms.link import (
     open_link,
     why_ended,
 )
+from roomagent.rooms.merges import PendingMerges
 from roomagent.rooms.mirror import MeetingMirror
 from roomagent.rooms.models import (
     ActionParams,
@@ -125,6 +126,7 @@ class RoomsSession(LinkObservers):
         self._inflight = InFlight()
         self._seq = itertools.count(1)
         self._refresh: anyio.Event | None = None
+        self._merges = PendingMerges(self._merge_event)
         self._running = False
         self._frames_this_link = 0
         self.reconnect = Reconnect(backoff_cap)
@@ -343,6 +345,7 @@ class RoomsSession(LinkObservers):
             await anyio.lowlevel.checkpoint()
 
     def _dispatch(self, frame: Response | RoomsEvent | BadFrame) -> None:
+        self._merges.flush()  # the last event's payload before the next frame: wire order
         if isinstance(frame, Response):
             self._inflight.answered(frame, self.counters)
         elif isinstance(frame, BadFrame):
@@ -372,27 +375,30 @@ class RoomsSession(LinkObservers):
             # mirror to the latest state instead of validating every frame.
             self.counters["events_coalesced"] += 1
             self._inflight.wake(event)
-            if self._refresh is not None:  # unknown events too: they may mean a change
-                self._refresh.set()
-            return
-        if not event.known:
+        elif not event.known:
             self._notify(RoomsChange("event", self.link, event=event))
-            if self._refresh is not None:
-                self._refresh.set()
-            return
+        else:
+            # The status the event settles on reaches the watchers (the panel's LEDs) at
+            # once; the payload is validated and merged a moment later (rooms/merges.py) and
+            # before the outcome wait ends: call(wait=True) returns with the mirror updated.
+            settled = self.mirror.settle_status(event)
+            self._notify(RoomsChange("event", self.link, event=event))
+            self._merges.add(event, settled)
+        if self._refresh is not None:  # unknown events too: they may mean a change
+            self._refresh.set()
+
+    def _merge_event(self, event: RoomsEvent, settled: bool) -> None:
         try:
             changed = self.mirror.apply_event(event)
         except ValidationError as exc:
+            # The status its name settled on stands (the meeting did end); the rest is dropped.
             self.counters["bad_frames"] += 1
             log.warning("rooms event has wrong types", extra=kv(error=_first(exc)))
             changed = False
         self.counters["texts_cut"] += take_cut_count()
         self._inflight.wake(event)
-        self._notify(RoomsChange("event", self.link, event=event))
-        if changed:  # after the tasks the event woke (the panel's LEDs): FIFO
-            asyncio.get_running_loop().call_soon(self._mirror_changed)
-        if self._refresh is not None:
-            self._refresh.set()
+        if changed or settled:
+            self._mirror_changed()
 
     def _log_event(self, message: str, event: RoomsEvent) -> None:
         held = self._log_budget.allow("event")

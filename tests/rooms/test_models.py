@@ -225,3 +225,26 @@ def test_mirror_merges_nested_nodes_event_after_event() -> None:
     assert layout is not None and isinstance(layout.layout_switch_info, LayoutSwitchInfo)
     assert layout.layout_switch_info.layout_switch_enable is True
     assert mirror.as_dict()["layout"] == 3
+
+
+def test_settle_status_is_what_the_merge_would_say_and_the_merge_adds_the_rest() -> None:
+    """The status goes first (the panel's LEDs follow it); the merge that follows agrees with
+    it and adds the codes; an event whose status only the payload can tell waits for it."""
+    mirror = MeetingMirror()
+    mirror.replace(MeetingModule.model_validate({"meeting_info": {"meeting_status": 3}}))
+    admitted = RoomsEvent(
+        "Meeting",
+        "JoinMeetingCompleted",
+        {"meeting_info": {"meeting_status": 1, "meeting_code": "9"}},
+    )
+    assert mirror.settle_status(admitted)
+    assert mirror.status is MeetingStatus.IN_MEETING and mirror.meeting_code is None
+    assert mirror.apply_event(admitted)  # the code arrives with the merge
+    assert mirror.status is MeetingStatus.IN_MEETING and mirror.meeting_code == "9"
+    assert not mirror.settle_status(admitted)  # nothing new
+    odd = RoomsEvent("Meeting", "JoinMeetingCompleted", {"meeting_info": {"meeting_status": "1"}})
+    assert not mirror.settle_status(odd)  # not a plain number: validation decides
+    assert not mirror.settle_status(RoomsEvent("Meeting", "LayoutSwitchChanged", {}))
+    ended = RoomsEvent("Meeting", "DissolveMeeting", {"meeting_info": {"meeting_code": []}})
+    assert mirror.settle_status(ended)
+    assert mirror.status is MeetingStatus.IDLE and mirror.meeting_code is None

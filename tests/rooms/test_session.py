@@ -424,3 +424,15 @@ async def test_no_password_or_passcode_in_debug_logs(sim: RoomsSimulator) -> Non
     assert "JoinMeeting" in text  # websockets logged the frames (with *** for the passcode)
     for secret in (PASSWORD, "864209", base64.b64encode(PASSWORD.encode()).decode()):
         assert secret not in text
+
+
+async def test_an_ending_event_with_wrong_types_still_ends_the_meeting(sim: RoomsSimulator) -> None:
+    """The status an event's name settles on stands; its malformed payload is counted and
+    dropped (before, the whole event was dropped and the room stayed "in meeting")."""
+    async with running(make_session(sim.url)) as session:
+        await session.call("StartMeeting", wait=True)
+        assert session.mirror.status is MeetingStatus.IN_MEETING
+        await sim.emit_event("DissolveMeeting", {"meeting_info": {"meeting_title": ["no"]}})
+        await wait_for(lambda: session.counters["bad_frames"] == 1, session)
+        assert session.mirror.status is MeetingStatus.IDLE
+        assert session.mirror.meeting_code is None and session.link is LinkState.READY

@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+import types
+from collections.abc import Callable, Coroutine, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,7 +110,21 @@ class Workers:
         self._idle: list[asyncio.Future[Job]] = []
         self._adding = False
 
-    def run(self, job: Job) -> None:
+    def run(self, job: Job, *, eager: bool = False) -> None:
+        """Run `job` on a parked task. `eager`: its first step runs here and now, in the
+        caller's callback, and only its rest goes to the task (a press's Rooms call is on
+        the wire before this returns); the job must touch no anyio before its first wait."""
+        if eager:
+            coro = job()
+            try:
+                first = coro.send(None)
+            except StopIteration:
+                return  # done within this tick: no task needed
+
+            async def rest() -> None:  # (a named coroutine function: anyio names tasks by it)
+                await _resume(coro, first)
+
+            job = rest
         while self._idle:
             parked = self._idle.pop()
             if not parked.done():  # (a cancelled one is gone with its task)
@@ -135,6 +150,26 @@ class Workers:
             self._idle.append(parked)
             job = await parked
             await job()
+
+
+@types.coroutine
+def _resume(coro: Coroutine[Any, Any, None], waiting_on: Any) -> Generator[Any, Any, None]:
+    """The rest of a coroutine whose first step ran outside any task: the task awaiting this
+    waits for what that step waited for, then drives the coroutine as `await` would (values
+    sent in, a cancellation thrown in)."""
+    while True:
+        try:
+            sent = yield waiting_on
+        except BaseException as exc:  # handed on, as `await` does
+            try:
+                waiting_on = coro.throw(exc)
+            except StopIteration:
+                return
+            continue
+        try:
+            waiting_on = coro.send(sent)
+        except StopIteration:
+            return
 
 
 class ButtonHandler:
@@ -197,7 +232,7 @@ class ButtonHandler:
         if not bound.macro and newest_wins(bound.steps[0]):
             # Aiming a camera: every press runs, the camera's driver skips the unsent ones a
             # newer press made moot, so the camera ends where the last press points.
-            self._spawn(functools.partial(self._run, None, bound, key))
+            self._spawn(functools.partial(self._run, None, bound, key), bound)
             return True
         if key in self._busy:
             # Not started again (a join in flight stays one join), but acknowledged: a press
@@ -208,11 +243,11 @@ class ButtonHandler:
                 log.info("press ignored: still running", extra=kv(device=device, button=button))
             return False
         self._busy.add(key)
-        self._spawn(functools.partial(self._run, key, bound, key))
+        self._spawn(functools.partial(self._run, key, bound, key), bound)
         return True
 
-    def _spawn(self, job: Job) -> None:
-        self._workers.run(job)
+    def _spawn(self, job: Job, bound: Bound) -> None:
+        self._workers.run(job, eager=not bound.macro and bound.steps[0].eager)
 
     def release_all(self, device: str) -> None:
         """The panel went away mid-hold: stop whatever its held buttons were moving."""

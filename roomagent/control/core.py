@@ -9,6 +9,7 @@ hands each generation over with `attach` (again after a restart).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import time
@@ -89,7 +90,9 @@ class RoomCore(CoreHost):
         # The meeting last seen with the link ready: (status, code, title, time.time()), kept
         # raw on the event path; `known_meeting` types it for the status.
         self._known: tuple[str, str | None, str | None, float] | None = None
-        self._view_event = anyio.Event()
+        # Set on every view change, made only while someone waits (asyncio's own: no backend
+        # look-up per change, and usable from a press's first step outside any task).
+        self._view_event: asyncio.Event | None = None
         self.later = Later()  # bookkeeping that waits behind the press or event
         self._status_queued = False  # a status update is in `later` already
         self.machine.update(room=config.room.name)
@@ -169,6 +172,8 @@ class RoomCore(CoreHost):
     async def wait_view(self, predicate: Callable[[RoomView], bool]) -> RoomView:
         """Until the room view satisfies `predicate` (callers bound it with a timeout)."""
         while not predicate(self.machine.view):
+            if self._view_event is None:
+                self._view_event = asyncio.Event()
             await self._view_event.wait()
         return self.machine.view
 
@@ -283,7 +288,10 @@ class RoomCore(CoreHost):
     def _report(
         self, device: str, button: int, label: str, error: ActionError | None, result: str
     ) -> None:
-        self.later(self._report_now, device, button, label, error, result)
+        # Deferred twice, as _busy: an action refused in its first step (run in the press's
+        # own callback) reports before the press itself is queued; the history keeps the
+        # order press, then outcome.
+        self.later(self.later, self._report_now, device, button, label, error, result)
 
     def _busy(self, device: str, button: int, label: str) -> None:
         """A press of a key whose action is still running: acknowledged, not started again."""
@@ -346,8 +354,9 @@ class RoomCore(CoreHost):
         view = self.machine.view
         for panel in self.panels.values():
             panel.update(view)
-        changed, self._view_event = self._view_event, anyio.Event()
-        changed.set()
+        changed, self._view_event = self._view_event, None
+        if changed is not None:
+            changed.set()
         if not self._status_queued:  # a burst of changes: one update, read when it runs
             self._status_queued = True
             self.later(self._status_changed)

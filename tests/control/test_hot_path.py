@@ -1,13 +1,18 @@
-"""What the latency work must keep: validated Rooms params reused per binding, and a
-history that still reads press → outcome although both are written after the action."""
+"""What the latency work must keep: validated Rooms params reused per binding, a history
+that still reads press → outcome although both are written after the action, and a meeting
+action's first step (its Call on the wire) run in the press's own callback."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+import anyio
 import pytest
 
+from roomagent.config.vocab import ButtonPhase
 from roomagent.control.actions import parse_action, prepared_request
+from roomagent.control.bindings import Workers
 from roomagent.control.history import Later
 from roomagent.control.state import RoomState
 from roomagent.rooms.models import SwitchLayoutParams
@@ -55,3 +60,56 @@ async def test_bookkeeping_waits_behind_the_path_keeps_its_order_and_survives_a_
         core.later(core.record, "test", "note", "at shutdown")
         await room.stop_agent()
         assert heard[-1] == "at shutdown"  # the watcher heard it: it ran before the loop ended
+
+
+@pytest.mark.anyio
+async def test_a_meeting_press_sends_its_call_within_the_press_callback(tmp_path: Path) -> None:
+    """The panel's reader callback runs outside any task; a meeting action's first step runs
+    right there (no anyio before its first wait), so the Call is written before it returns."""
+    async with running_room(tmp_path, event_delay=0.0) as room:
+        session, handler = room.agent.session, room.agent.handler
+        assert session is not None and handler is not None
+        sent: list[int] = []
+
+        def press() -> None:  # what the panel's reader callback does
+            assert asyncio.current_task() is None
+            before = session.counters["frames_out"]
+            handler.handle("panel", 1, ButtonPhase.PRESS)  # meeting.start
+            sent.append(session.counters["frames_out"] - before)
+
+        asyncio.get_running_loop().call_soon(press)
+        await room.agent.wait_view(lambda v: v.state is RoomState.IN_MEETING)
+        assert sent == [1]
+        await room.until(lambda: any(e["kind"] == "action" for e in room.agent.recent_events()))
+        done = [e for e in room.agent.recent_events() if e["kind"] == "action"]
+        assert done[-1]["ok"] and done[-1]["outcome"].startswith("StartMeeting")
+        assert room.meeting_calls("StartMeeting")
+
+
+@pytest.mark.anyio
+async def test_an_eager_job_goes_on_in_a_worker_and_can_be_cancelled() -> None:
+    loop = asyncio.get_running_loop()
+    steps: list[str] = []
+    gate = loop.create_future()
+    answered = asyncio.Event()
+
+    async def job() -> None:
+        steps.append("first")
+        try:
+            steps.append(f"got {await gate}")
+            answered.set()
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            steps.append("cancelled")
+            raise
+
+    async with anyio.create_task_group() as tg:
+        workers = Workers(tg)
+        workers.run(job, eager=True)
+        assert steps == ["first"]  # before run() returned, outside any task
+        gate.set_result("answer")
+        with anyio.fail_after(5):
+            await answered.wait()
+        assert steps == ["first", "got answer"]
+        tg.cancel_scope.cancel()
+    assert steps[-1] == "cancelled"

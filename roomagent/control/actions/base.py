@@ -127,6 +127,10 @@ class ActionModel(BaseModel):
     macro_only: ClassVar[bool] = False
     # The device kind a `camera`-style parameter must name, checked by check-config.
     device_kind: ClassVar[str | None] = None
+    # Its first step (up to its first wait) may run in the press's own callback, outside any
+    # task: it touches no anyio before that wait (anyio needs a current task). A Rooms call
+    # then goes out in the tick its button's bytes arrived (bindings.Workers.run).
+    eager: ClassVar[bool] = False
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:

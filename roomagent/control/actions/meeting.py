@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -22,6 +22,10 @@ ROOMS_OFFLINE = "Rooms client offline"
 
 
 class _MeetingAction(ActionModel):
+    # check, prepared request, session call: plain code and asyncio up to the frame's send
+    # (tests/control/test_hot_path.py holds it to that).
+    eager: ClassVar[bool] = True
+
     def refusal(self, state: RoomState, join_busy: bool) -> str | None:
         if state is RoomState.ROOMS_OFFLINE:
             return ROOMS_OFFLINE

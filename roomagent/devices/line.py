@@ -20,6 +20,8 @@ from roomagent.devices.profiles import LineSection
 # Placeholders that are numbers when a template is turned back into a regex (emulator side).
 _NUMERIC_FIELDS = {"n", "led", "line", "address"}
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f\"]")
+# Button report lines remembered per panel (buttons × phases of a big keypad, with room).
+PARSED_BUTTON_LINES = 1024
 
 
 @dataclass
@@ -122,6 +124,7 @@ class LineDialect:
         )  # fmt: skip
         self._text_re = _template_regex(section.text.template, {}) if section.text else None
         self._button_re = _template_regex(section.button_template, {"action": list(self._actions)})
+        self._parsed: dict[str, LineEvent] = {}
 
     def framer(self) -> LineFramer:
         s = self.section
@@ -134,6 +137,17 @@ class LineDialect:
     # ---- agent side ----
 
     def parse(self, line: str) -> LineEvent:
+        # A keypad sends the same few button reports over and over: each is matched once
+        # (the regexes are the costliest step of a press on a process woken cold).
+        known = self._parsed.get(line)
+        if known is not None:
+            return known
+        event = self._parse(line)
+        if event.kind == "button" and len(self._parsed) < PARSED_BUTTON_LINES:
+            self._parsed[line] = event  # (frozen: one event serves every press)
+        return event
+
+    def _parse(self, line: str) -> LineEvent:
         for pattern, event in self.rules:
             m = pattern.search(line)
             if not m:

@@ -23,6 +23,7 @@ PANEL_SPECS = (
     CommandSpec("text", ("LINE", "STRING")),
 )
 _TEXT_LINES = Range(min=0, max=99)
+PREPARED_COMMANDS = 256  # LED and text commands remembered, rendered (then forgotten at once)
 
 
 Led = tuple[str, str | None]  # (on|off|blink, colour name or None)
@@ -85,10 +86,27 @@ class LineDriver(Driver):
         # What the panel shows, as far as it took our commands (a reconnect forgets it).
         self.leds: dict[int, Led] = {}
         self.texts: dict[int, str] = {}
+        self._prepared: dict[tuple[Any, ...], PanelCommand] = {}
 
     # ---- commands ----
 
     def prepare(self, name: str, args: Sequence[Any], kw: dict[str, Any]) -> PanelCommand:
+        # The feedback sends the same few LED and text commands again and again: each is
+        # checked and rendered once (a command's arguments alone decide its line).
+        try:
+            # (typed: True and 1 hash alike, and only one of them is an LED number)
+            key = (name, *((type(a), a) for a in args), *sorted(kw.items()))
+            known = self._prepared.get(key)
+        except TypeError:  # an unhashable argument (an API caller's list): not remembered
+            return self._prepare(name, args, kw)
+        if known is None:
+            known = self._prepare(name, args, kw)
+            if len(self._prepared) >= PREPARED_COMMANDS:
+                self._prepared.clear()
+            self._prepared[key] = known
+        return known
+
+    def _prepare(self, name: str, args: Sequence[Any], kw: dict[str, Any]) -> PanelCommand:
         self.spec(name, args)
         if name == "led":
             n = parse_int("LED number", args[0], self.section.buttons)

@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 import tty
+from collections.abc import Callable
 from pathlib import Path
 
 import anyio
@@ -272,7 +273,7 @@ class SimWire:
     The simulator has no hook for this, so the bench wraps that one connection's send/recv
     (instrumentation of the measuring rig, not of the agent)."""
 
-    def __init__(self, sim: object) -> None:
+    def __init__(self, sim: object, clock: Callable[[], float] = now_us) -> None:
         connections = list(sim._connections)  # type: ignore[attr-defined]
         assert len(connections) == 1, "one agent connected"
         ws = connections[0]
@@ -283,14 +284,16 @@ class SimWire:
 
         async def timed_recv(*args: object, **kw: object) -> object:
             frame = await recv(*args, **kw)
+            at = clock()  # (every frame: bench/press_latency_procs.py's clock notes them all)
             if self._want_call and isinstance(frame, str) and "Call/Meeting" in frame:
-                self.call_at, self._want_call = now_us(), False
+                self.call_at, self._want_call = at, False
                 self.call_in.set()
             return frame
 
         async def timed_send(frame: object, *args: object, **kw: object) -> None:
+            at = clock()
             if self._want_event and isinstance(frame, str) and '"Event/' in frame:
-                self.event_at, self._want_event = now_us(), False
+                self.event_at, self._want_event = at, False
             await send(frame, *args, **kw)
 
         ws.recv, ws.send = timed_recv, timed_send
@@ -307,7 +310,7 @@ class KeypadWire:
     before the emulator's write of a button report, and when the read that brought a line
     returned (a change the emulator reports is charged from the read it came in)."""
 
-    def __init__(self, panel: object) -> None:
+    def __init__(self, panel: object, clock: Callable[[], float] = now_us) -> None:
         port = panel.port  # type: ignore[attr-defined]
         read, write = port.read, port.write
         self.wrote_at = self.last_read = 0.0
@@ -316,12 +319,13 @@ class KeypadWire:
 
         async def timed_read() -> bytes:
             data = await read()
-            self.last_read = now_us()
+            self.last_read = clock()
             return data
 
         async def timed_write(data: bytes) -> None:
+            at = clock()
             if self._want_write:
-                self.wrote_at, self._want_write = now_us(), False
+                self.wrote_at, self._want_write = at, False
             await write(data)
 
         port.read, port.write = timed_read, timed_write

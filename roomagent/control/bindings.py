@@ -124,7 +124,13 @@ class Workers:
             async def rest() -> None:  # (a named coroutine function: anyio names tasks by it)
                 await _resume(coro, first)
 
-            job = rest
+            # Handed over after the loop's next poll (timers come after I/O): what arrived
+            # meanwhile, the answer's peer reading our frame among it, goes first.
+            asyncio.get_running_loop().call_later(0, self._give, rest)
+            return
+        self._give(job)
+
+    def _give(self, job: Job) -> None:
         while self._idle:
             parked = self._idle.pop()
             if not parked.done():  # (a cancelled one is gone with its task)

@@ -17,7 +17,7 @@ BASE = {"roomagent", "config", "logsetup", "watchers", "waits"}
 ALLOWED: dict[str, set[str]] = {
     "roomagent": set(),  # the package's __init__ (its version)
     "watchers": set(),  # the one way a part keeps its watchers
-    "waits": set(),  # an event wait with a time limit, on a loop timer
+    "waits": set(),  # loop timers: an event wait with a time limit, work run a moment later
     "config": {"roomagent", "logsetup"},
     "logsetup": {"roomagent"},
     "service": {"roomagent", "logsetup"},

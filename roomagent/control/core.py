@@ -34,7 +34,7 @@ from roomagent.control.actions import (
 )
 from roomagent.control.bindings import Bound, ButtonHandler, Key, build_table
 from roomagent.control.feedback import BUSY_SECONDS, NOTICE_SECONDS, PanelFeedback
-from roomagent.control.history import History, Later, Watcher
+from roomagent.control.history import BOOKKEEPING_DELAY_S, History, Watcher
 from roomagent.control.host import CoreHost
 from roomagent.control.model import ButtonPhase, FleetStatus, KnownMeeting, RoomStatus
 from roomagent.control.panels_view import PanelsView
@@ -43,6 +43,7 @@ from roomagent.control.status import build_status, room_info
 from roomagent.devices.device import Device, DeviceEvent
 from roomagent.logsetup import scrub
 from roomagent.rooms import LinkState, RoomsChange, RoomsSession
+from roomagent.waits import Later
 
 if TYPE_CHECKING:  # the calendar (and httpx under it) is imported only when configured
     from roomagent.control.cloud_meetings import CloudMeetings
@@ -93,7 +94,7 @@ class RoomCore(CoreHost):
         # Set on every view change, made only while someone waits (asyncio's own: no backend
         # look-up per change, and usable from a press's first step outside any task).
         self._view_event: asyncio.Event | None = None
-        self.later = Later()  # bookkeeping that waits behind the press or event
+        self.later = Later(BOOKKEEPING_DELAY_S)  # bookkeeping behind the press or event
         self._status_queued = False  # a status update is in `later` already
         self.machine.update(room=config.room.name)
 

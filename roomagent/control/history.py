@@ -5,8 +5,6 @@ page keeps its history and the CLI's status line its watch across a reload.
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import logging
 from collections import deque
 from collections.abc import Callable
@@ -76,30 +74,3 @@ class History:
 
     def watch(self, callback: Watcher) -> Callable[[], None]:
         return self._watchers.watch(callback)
-
-
-class Later:
-    """Bookkeeping kept off the path to the wire: run in the order queued, BOOKKEEPING_DELAY_S
-    after the first of a batch was queued. An item may queue more; they run after it."""
-
-    def __init__(self, delay: float = BOOKKEEPING_DELAY_S) -> None:
-        self._delay = delay
-        self._queue: deque[Callable[[], None]] = deque()
-        self._timer: asyncio.TimerHandle | None = None
-
-    def __call__(self, func: Callable[..., None], *args: Any, **kwargs: Any) -> None:
-        self._queue.append(functools.partial(func, *args, **kwargs))
-        if self._timer is None:
-            self._timer = asyncio.get_running_loop().call_later(self._delay, self.flush)
-
-    def flush(self) -> None:
-        """Run what is queued now (also on demand: whoever reads the history sees it all)."""
-        timer, self._timer = self._timer, None
-        if timer is not None:
-            timer.cancel()
-        queue = self._queue
-        while queue:
-            try:
-                queue.popleft()()
-            except Exception:  # one bookkeeping bug must not drop the rest
-                log.exception("bookkeeping failed")

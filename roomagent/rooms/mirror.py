@@ -23,6 +23,12 @@ _NO_INFO = MeetingInfo()
 
 # What an ending event leaves (shared: models are replaced on change, never edited in place).
 _IDLE_INFO = MeetingInfo(meeting_status=MeetingStatus.IDLE)
+# An event's status goes to the watchers (the panel's LEDs) at once (settle_status); the
+# validation and merge of the rest of its payload (codes, titles, people, the layout), the
+# slowest step of an event on a process woken cold, waits this long: enough for the LED frame
+# just written to reach the keypad, even one sharing this loop (the demo, the bench), short
+# against anything a person reads. The session runs pending merges before its next frame.
+MERGE_DELAY_S = 0.001
 # Events after which the room is no longer in (or waiting for) a meeting.
 _ENDING_EVENTS = frozenset({"LeaveMeeting", "DissolveMeeting", "LeaveWaitingRoom"})
 

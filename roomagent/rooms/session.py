@@ -38,8 +38,7 @@ from roomagent.rooms.link import (
     open_link,
     why_ended,
 )
-from roomagent.rooms.merges import PendingMerges
-from roomagent.rooms.mirror import MeetingMirror
+from roomagent.rooms.mirror import MERGE_DELAY_S, MeetingMirror
 from roomagent.rooms.models import (
     ActionParams,
     MeetingModule,
@@ -59,6 +58,7 @@ from roomagent.rooms.protocol import (
 )
 from roomagent.rooms.reconnect import Reconnect
 from roomagent.rooms.text import take_cut_count
+from roomagent.waits import Later
 
 MEETING_QUERY = RequestFrame(QUERY, {"path": ["Meeting"]})  # the mirror's re-read
 
@@ -126,7 +126,7 @@ class RoomsSession(LinkObservers):
         self._inflight = InFlight()
         self._seq = itertools.count(1)
         self._refresh: anyio.Event | None = None
-        self._merges = PendingMerges(self._merge_event)
+        self._merges = Later(MERGE_DELAY_S)  # payloads merged behind the LEDs (mirror.py)
         self._running = False
         self._frames_this_link = 0
         self.reconnect = Reconnect(backoff_cap)
@@ -379,11 +379,11 @@ class RoomsSession(LinkObservers):
             self._notify(RoomsChange("event", self.link, event=event))
         else:
             # The status the event settles on reaches the watchers (the panel's LEDs) at
-            # once; the payload is validated and merged a moment later (rooms/merges.py) and
+            # once; the payload is validated and merged a moment later (MERGE_DELAY_S) and
             # before the outcome wait ends: call(wait=True) returns with the mirror updated.
             settled = self.mirror.settle_status(event)
             self._notify(RoomsChange("event", self.link, event=event))
-            self._merges.add(event, settled)
+            self._merges(self._merge_event, event, settled)
         if self._refresh is not None:  # unknown events too: they may mean a change
             self._refresh.set()
 

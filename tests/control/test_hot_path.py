@@ -13,9 +13,9 @@ import pytest
 from roomagent.config.vocab import ButtonPhase
 from roomagent.control.actions import parse_action, prepared_request
 from roomagent.control.bindings import Workers
-from roomagent.control.history import Later
 from roomagent.control.state import RoomState
 from roomagent.rooms.models import SwitchLayoutParams
+from roomagent.waits import Later
 from tests.control.conftest import running_room
 
 

@@ -34,6 +34,7 @@ import time
 import tty
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import anyio
 from websockets.asyncio.client import connect
@@ -53,6 +54,9 @@ PASSWORD = "bench-password"
 LAYOUT_BUTTON = 4  # demo config: meeting.layout switch_type 2 → one SwitchLayout per press
 JOIN_BUTTON = 2
 LINE = b"BTN 4 PRESS\r\n"
+RELAY_FRAME = (
+    '{"jsonrpc":"2.0","id":"1","method":"Call/Meeting","params":{"action":"SwitchLayout"}}'
+)
 
 
 def now_us() -> float:
@@ -85,7 +89,7 @@ async def pty_one_way(n: int, idle: float = 0.0) -> list[float]:
 
 async def ws_one_way(n: int, *, to_server: bool, idle: float = 0.0) -> list[float]:
     """Raw floor: one JSON-sized text frame from client to server (or back)."""
-    frame = '{"jsonrpc":"2.0","id":"1","method":"Call/Meeting","params":{"action":"SwitchLayout"}}'
+    frame = RELAY_FRAME
     arrived: list[float] = []
     got = anyio.Event()
     sent_at: list[float] = []
@@ -123,12 +127,61 @@ async def ws_one_way(n: int, *, to_server: bool, idle: float = 0.0) -> list[floa
     return arrived
 
 
+def relay_lines(fd: int, ws: Any, frame: str) -> None:
+    """A bare relay's press leg: for each line read on `fd` (a reader callback), `frame` goes
+    out on `ws` from a task of its own."""
+    loop = asyncio.get_running_loop()
+    buf = bytearray()
+    sending: set[asyncio.Task[None]] = set()  # (the loop holds tasks weakly)
+
+    def readable() -> None:
+        buf.extend(os.read(fd, 4096))
+        if buf.endswith(b"\n"):
+            buf.clear()
+            sending.add(task := loop.create_task(ws.send(frame)))
+            task.add_done_callback(sending.discard)
+
+    loop.add_reader(fd, readable)
+
+
+async def relay_sample(master: int, ws: ServerConnection, idle: float) -> tuple[float, float]:
+    """One press and one event through a bare relay (µs), each after `idle` s of quiet: a
+    line written on the pty `master` until the relay's frame is in on `ws`, and a frame sent
+    on `ws` until the relay's line is read on `master`."""
+    await anyio.sleep(idle)
+    start = now_us()
+    os.write(master, LINE)
+    await ws.recv()
+    press = now_us() - start
+    await anyio.sleep(idle)
+    start = now_us()
+    await ws.send(RELAY_FRAME)
+    got = b""
+    while not got.endswith(b"\n"):
+        await anyio.wait_readable(master)
+        got += os.read(master, 256)
+    return press, now_us() - start
+
+
+class Accepted:
+    """A WebSocket server's handler that keeps the one connection it accepted."""
+
+    def __init__(self) -> None:
+        self.ws: ServerConnection | None = None
+        self.connected = anyio.Event()
+
+    async def __call__(self, ws: ServerConnection) -> None:
+        self.ws = ws
+        self.connected.set()
+        await ws.wait_closed()
+
+
 async def relay_floor(n: int, idle: float) -> tuple[list[float], list[float]]:
     """The agent's two paths with nothing in between, in this process, after `idle` s of
     quiet before each sample: a bare relay reads the pty line in a reader callback and sends a
     fixed frame from a task (press); a task receives a frame and writes a fixed pty line
     (event). Each leg's code is as cold as the agent's after the same quiet."""
-    frame = '{"jsonrpc":"2.0","id":"1","method":"Call/Meeting","params":{"action":"SwitchLayout"}}'
+    frame = RELAY_FRAME
     master, slave = os.openpty()
     tty.setraw(master)
     tty.setraw(slave)
@@ -137,51 +190,26 @@ async def relay_floor(n: int, idle: float) -> tuple[list[float], list[float]]:
     loop = asyncio.get_running_loop()
     press: list[float] = []
     event: list[float] = []
-    server_ws: list[ServerConnection] = []
-    connected = anyio.Event()
-
-    async def handler(ws: ServerConnection) -> None:
-        server_ws.append(ws)
-        connected.set()
-        await ws.wait_closed()
+    accepted = Accepted()
 
     async def down(client: object) -> None:  # the relay's event leg
         async for _ in client:  # type: ignore[attr-defined]
             os.write(slave, b"LED 1 ON\r\n")
 
     try:
-        async with serve(handler, "127.0.0.1", 0, compression=None) as server:
+        async with serve(accepted, "127.0.0.1", 0, compression=None) as server:
             port = server.sockets[0].getsockname()[1]
             async with connect(f"ws://127.0.0.1:{port}", compression=None) as client:
-                await connected.wait()
-                buf = bytearray()
-                sending: set[asyncio.Task[None]] = set()  # (the loop holds tasks weakly)
-
-                def readable() -> None:  # the relay's press leg
-                    buf.extend(os.read(slave, 256))
-                    if buf.endswith(b"\n"):
-                        buf.clear()
-                        sending.add(task := loop.create_task(client.send(frame)))
-                        task.add_done_callback(sending.discard)
-
-                loop.add_reader(slave, readable)
+                await accepted.connected.wait()
+                relay_lines(slave, client, frame)
                 async with anyio.create_task_group() as tg:
                     tg.start_soon(down, client)
-                    ws = server_ws[0]
+                    ws = accepted.ws
+                    assert ws is not None
                     for _ in range(n):
-                        await anyio.sleep(idle)
-                        start = now_us()
-                        os.write(master, LINE)
-                        await ws.recv()
-                        press.append(now_us() - start)
-                        await anyio.sleep(idle)
-                        start = now_us()
-                        await ws.send(frame)
-                        got = b""
-                        while not got.endswith(b"\n"):
-                            await anyio.wait_readable(master)
-                            got += os.read(master, 256)
-                        event.append(now_us() - start)
+                        p, e = await relay_sample(master, ws, idle)
+                        press.append(p)
+                        event.append(e)
                     tg.cancel_scope.cancel()
                 loop.remove_reader(slave)
     finally:
@@ -233,12 +261,7 @@ async def agent_latencies(n: int) -> tuple[list[float], list[float]]:
                 for _ in range(n):
                     finished = anyio.Event()
                     unwatch = agent.watch(lambda u, f=finished: _when_done(u, f))
-                    wire.expect_call()
-                    keypad.expect_write()
-                    await room.panel.press(LAYOUT_BUTTON)
-                    with anyio.fail_after(5):
-                        await wire.call_in.wait()
-                    press_us.append(wire.call_at - keypad.wrote_at)
+                    press_us.append(await press_once(room, wire, keypad))
                     await room.panel.release(LAYOUT_BUTTON)
                     with anyio.fail_after(5):
                         await finished.wait()  # outcome in: the next press is not "busy"
@@ -248,13 +271,7 @@ async def agent_latencies(n: int) -> tuple[list[float], list[float]]:
                 for i in range(n):
                     led_seen.clear()
                     keypad.read_at.clear()
-                    want = "led 1 on" if i % 2 else "led 1 off"
-                    wire.expect_event()
-                    if i % 2:
-                        room.sim.status = MeetingStatus.WAITING_ROOM
-                        await room.sim.admit()
-                    else:
-                        await room.sim.end_meeting()
+                    want = await host_changes_meeting(room, wire, i)
                     with anyio.fail_after(5):
                         while want not in led_seen:
                             led_changed = anyio.Event()
@@ -264,6 +281,28 @@ async def agent_latencies(n: int) -> tuple[list[float], list[float]]:
                     await agent_quiet(room)
                 tg.cancel_scope.cancel()
     return press_us, event_us
+
+
+async def press_once(room: Any, wire: SimWire, keypad: KeypadWire) -> float:
+    """One press sample: the layout key down, until its Call/Meeting is out (µs)."""
+    wire.expect_call()
+    keypad.expect_write()
+    await room.panel.press(LAYOUT_BUTTON)
+    with anyio.fail_after(5):
+        await wire.call_in.wait()
+    return wire.call_at - keypad.wrote_at
+
+
+async def host_changes_meeting(room: Any, wire: SimWire, i: int) -> str:
+    """Event sample `i`: the host admits the room (odd) or ends the meeting (even); returns
+    the LED change that follows."""
+    wire.expect_event()
+    if i % 2:
+        room.sim.status = MeetingStatus.WAITING_ROOM
+        await room.sim.admit()
+        return "led 1 on"
+    await room.sim.end_meeting()
+    return "led 1 off"
 
 
 class SimWire:

@@ -32,19 +32,29 @@ from pathlib import Path
 
 import anyio
 from websockets.asyncio.client import connect
-from websockets.asyncio.server import ServerConnection, serve
+from websockets.asyncio.server import serve
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from idle import unit_environment
-from press_latency import JOIN_BUTTON, LAYOUT_BUTTON, LINE, KeypadWire, SimWire, now_us
+from press_latency import (
+    JOIN_BUTTON,
+    LAYOUT_BUTTON,
+    RELAY_FRAME,
+    Accepted,
+    KeypadWire,
+    SimWire,
+    host_changes_meeting,
+    now_us,
+    press_once,
+    relay_lines,
+    relay_sample,
+)
 from stats import pct
 
 from roomagent.demo import ROOMS_PASSWORD_ENV, WEB_PASSWORD_ENV, demo_config_source, virtual_room
 from roomagent.logsetup import setup_logging
-from roomagent.rooms.models import MeetingStatus
 
-FRAME = '{"jsonrpc":"2.0","id":"1","method":"Call/Meeting","params":{"action":"SwitchLayout"}}'
 QUIET_S = 0.02
 WARM_UP = 30  # first samples of each series dropped (connections, allocator, caches)
 
@@ -53,19 +63,8 @@ async def relay(pty_path: str, url: str) -> None:
     """The floor's far side (`--relay PTY URL`): pty line → fixed frame, frame → fixed line."""
     fd = os.open(pty_path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
     tty.setraw(fd)
-    loop = asyncio.get_running_loop()
-    sending: set[asyncio.Task[None]] = set()  # (the loop holds tasks weakly)
     async with connect(url, compression=None) as ws:
-        buf = bytearray()
-
-        def readable() -> None:
-            buf.extend(os.read(fd, 4096))
-            if buf.endswith(b"\n"):
-                buf.clear()
-                sending.add(task := loop.create_task(ws.send(FRAME)))
-                task.add_done_callback(sending.discard)
-
-        loop.add_reader(fd, readable)
+        relay_lines(fd, ws, RELAY_FRAME)
         async for _ in ws:
             os.write(fd, b"LED 1 ON\r\n")
 
@@ -76,32 +75,10 @@ async def relay_floor(n: int, env: dict[str, str]) -> dict[str, tuple[list[float
     tty.setraw(master)
     tty.setraw(slave)
     os.set_blocking(master, False)
-    peer: list[ServerConnection] = []
-    connected = anyio.Event()
-
-    async def handler(ws: ServerConnection) -> None:
-        peer.append(ws)
-        connected.set()
-        await ws.wait_closed()
-
-    async def one(idle: float) -> tuple[float, float]:
-        ws = peer[0]
-        await anyio.sleep(idle)
-        start = now_us()
-        os.write(master, LINE)
-        await ws.recv()
-        press = now_us() - start
-        await anyio.sleep(idle)
-        start = now_us()
-        await ws.send(FRAME)
-        got = b""
-        while not got.endswith(b"\n"):
-            await anyio.wait_readable(master)
-            got += os.read(master, 256)
-        return press, now_us() - start
+    peer = Accepted()
 
     try:
-        async with serve(handler, "127.0.0.1", 0, compression=None) as server:
+        async with serve(peer, "127.0.0.1", 0, compression=None) as server:
             port = server.sockets[0].getsockname()[1]
             argv = [
                 sys.executable,
@@ -113,10 +90,12 @@ async def relay_floor(n: int, env: dict[str, str]) -> dict[str, tuple[list[float
             proc = await anyio.open_process(argv, env=env, stdout=subprocess.DEVNULL)
             try:
                 with anyio.fail_after(10):
-                    await connected.wait()
+                    await peer.connected.wait()
                 found = {}
                 for name, idle in (("back to back", 0.0), ("idle-matched", QUIET_S)):
-                    pairs = [await one(idle) for _ in range(n + WARM_UP)][WARM_UP:]
+                    assert peer.ws is not None
+                    pairs = [await relay_sample(master, peer.ws, idle) for _ in range(n + WARM_UP)]
+                    pairs = pairs[WARM_UP:]
                     found[name] = ([p for p, _ in pairs], [e for _, e in pairs])
                 return found
             finally:
@@ -186,25 +165,15 @@ async def agent_latencies(n: int, env: dict[str, str]) -> tuple[list[float], lis
                     await anyio.sleep(0.5)  # the agent's settle() after start-up, and the join
                     await quiet.wait()
                 for i in range(n + WARM_UP):
-                    wire.expect_call()
-                    keypad.expect_write()
-                    await room.panel.press(LAYOUT_BUTTON)
-                    with anyio.fail_after(5):
-                        await wire.call_in.wait()
+                    took = await press_once(room, wire, keypad)
                     if i >= WARM_UP:
-                        press_us.append(wire.call_at - keypad.wrote_at)
+                        press_us.append(took)
                     await room.panel.release(LAYOUT_BUTTON)
                     await anyio.sleep(QUIET_S)  # the outcome event in: the next is not "busy"
                     await quiet.wait()
                 for i in range(n + WARM_UP):  # the host admits / ends the meeting: LED 1
                     keypad.read_at.clear()
-                    want = "led 1 on" if i % 2 else "led 1 off"
-                    wire.expect_event()
-                    if i % 2:
-                        room.sim.status = MeetingStatus.WAITING_ROOM
-                        await room.sim.admit()
-                    else:
-                        await room.sim.end_meeting()
+                    want = await host_changes_meeting(room, wire, i)
                     with anyio.fail_after(5):
                         seen = await led(want)
                     if i >= WARM_UP:

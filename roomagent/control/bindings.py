@@ -126,9 +126,15 @@ class Workers:
 
             # Handed over after the loop's next poll (timers come after I/O): what arrived
             # meanwhile, the answer's peer reading our frame among it, goes first.
-            asyncio.get_running_loop().call_later(0, self._give, rest)
+            asyncio.get_running_loop().call_later(0, self._give_rest, rest, coro)
             return
         self._give(job)
+
+    def _give_rest(self, rest: Job, coro: Coroutine[Any, Any, None]) -> None:
+        try:
+            self._give(rest)
+        except RuntimeError:  # the task group closed meanwhile (shutdown): the rest is dropped
+            coro.close()
 
     def _give(self, job: Job) -> None:
         while self._idle:

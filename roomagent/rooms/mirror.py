@@ -31,6 +31,8 @@ _IDLE_INFO = MeetingInfo(meeting_status=MeetingStatus.IDLE)
 MERGE_DELAY_S = 0.001
 # Events after which the room is no longer in (or waiting for) a meeting.
 _ENDING_EVENTS = frozenset({"LeaveMeeting", "DissolveMeeting", "LeaveWaitingRoom"})
+# What they leave: meeting-only nodes vanish with the meeting; screens and the list stay.
+_ENDED: dict[str, Any] = {"meeting_info": _IDLE_INFO, "self_info": None, "layout_info": None}
 
 
 def _merge(old: _W | None, new: _W | None) -> _W | None:
@@ -161,23 +163,22 @@ class MeetingMirror:
         name of an ending or waiting-room event, or a join's plain `meeting_status` number
         (or none). The panel's LEDs follow the status, so they need not wait for the
         validation of the whole payload (the slowest step of an event on a cold process);
-        `apply_event` then merges the payload as before. True when the status changed."""
+        `apply_event` then merges the payload as before. True when the mirror changed."""
         status = _settled_status(event)
         if status is None:
             return False
-        info = self.module.meeting_info
+        module = self.module
+        info = module.meeting_info
         if event.name in _ENDING_EVENTS:
-            module = self.module.model_copy(
-                update={"meeting_info": _IDLE_INFO, "self_info": None, "layout_info": None}
-            )
-        elif info is not None and info.meeting_status is status:
+            if info is _IDLE_INFO and module.self_info is None and module.layout_info is None:
+                return False  # ended already
+            self.module = module.model_copy(update=_ENDED)
+            return True
+        if info is not None and info.meeting_status is status:
             return False
-        else:
-            info = (info or MeetingInfo()).model_copy(update={"meeting_status": status})
-            module = self.module.model_copy(update={"meeting_info": info})
-        before = self.status
-        self.module = module
-        return self.status is not before
+        info = (info or MeetingInfo()).model_copy(update={"meeting_status": status})
+        self.module = module.model_copy(update={"meeting_info": info})
+        return True
 
     def apply_event(self, event: RoomsEvent) -> bool:
         """Update from an Event/Meeting. Raises pydantic.ValidationError on wrong types."""
@@ -197,10 +198,7 @@ class MeetingMirror:
             info = info.model_copy(update={"meeting_status": MeetingStatus.WAITING_ROOM})
             module = module.model_copy(update={"meeting_info": info})
         elif event.name in _ENDING_EVENTS:
-            # Meeting-only nodes vanish with the meeting; screens and the list stay.
-            module = module.model_copy(
-                update={"meeting_info": _IDLE_INFO, "self_info": None, "layout_info": None}
-            )
+            module = module.model_copy(update=_ENDED)
         elif event.name == "LayoutSwitchChanged":
             module = module.model_copy(update={"layout_info": self._layout_from(payload, event)})
         self.module = module

@@ -104,6 +104,14 @@ def unit_environment() -> dict[str, str]:
     return found
 
 
+def add_plain_option(parser: argparse.ArgumentParser) -> None:
+    """`--plain`: run the agent without the unit's Environment= (the benches that start
+    `roomagent run` measure it as shipped by default)."""
+    parser.add_argument(
+        "--plain", action="store_true", help="without the unit's Environment= (e.g. PYTHONOPTIMIZE)"
+    )
+
+
 async def main(seconds: float, as_shipped: bool) -> None:
     setup_logging("error")
     password = secrets.token_urlsafe(12)
@@ -133,8 +141,6 @@ async def main(seconds: float, as_shipped: bool) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument(
-        "--plain", action="store_true", help="without the unit's Environment= (e.g. PYTHONOPTIMIZE)"
-    )
+    add_plain_option(parser)
     args = parser.parse_args()
     anyio.run(main, args.seconds, not args.plain)

@@ -36,7 +36,7 @@ from websockets.asyncio.server import serve
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from idle import unit_environment
+from idle import add_plain_option, unit_environment
 from press_latency import (
     JOIN_BUTTON,
     LAYOUT_BUTTON,
@@ -217,8 +217,6 @@ if __name__ == "__main__":
         sys.exit(0)
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--samples", type=int, default=300)
-    parser.add_argument(
-        "--plain", action="store_true", help="without the unit's Environment= (e.g. PYTHONOPTIMIZE)"
-    )
+    add_plain_option(parser)
     args = parser.parse_args()
     anyio.run(main, args.samples, not args.plain)
